@@ -1,0 +1,68 @@
+"""GravixLayer: the Python SDK for the GravixLayer AI platform.
+
+`import gravixlayer` loads only what it must: the clients and exceptions on first use, and each
+service's module when its attribute is first touched.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._client import AsyncGravixLayer, GravixLayer
+    from ._exceptions import *  # noqa: F403
+    from ._streaming import AsyncStream, Stream
+
+__all__ = [
+    "__version__",
+    "GravixLayer",
+    "AsyncGravixLayer",
+    "Stream",
+    "AsyncStream",
+    "GravixLayerError",
+    "GravixLayerAPIError",
+    "GravixLayerAuthenticationError",
+    "GravixLayerPermissionDeniedError",
+    "GravixLayerBadRequestError",
+    "GravixLayerValidationError",
+    "GravixLayerNotFoundError",
+    "GravixLayerConflictError",
+    "GravixLayerPayloadTooLargeError",
+    "GravixLayerUnprocessableEntityError",
+    "GravixLayerRateLimitError",
+    "GravixLayerServerError",
+    "GravixLayerConnectionError",
+    "GravixLayerTimeoutError",
+    "GravixLayerStreamError",
+    "GravixLayerIncompleteStreamError",
+    "GravixLayerResponseValidationError",
+    "GravixLayerDeploymentFailedError",
+    "GravixLayerWaitTimeoutError",
+]
+
+_LOCATIONS = {
+    "GravixLayer": "._client",
+    "AsyncGravixLayer": "._client",
+    "Stream": "._streaming",
+    "AsyncStream": "._streaming",
+}
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _LOCATIONS:
+        module = importlib.import_module(_LOCATIONS[name], __name__)
+    elif name.startswith("GravixLayer") and name in __all__:
+        module = importlib.import_module("._exceptions", __name__)
+    else:
+        raise AttributeError(f"module 'gravixlayer' has no attribute {name!r}")
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

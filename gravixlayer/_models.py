@@ -1,0 +1,68 @@
+"""The base of every response type.
+
+Responses are read leniently (unknown fields are kept, reachable as attributes and in `to_dict()`)
+and nothing is invented: a field the server did not send stays `None` or empty.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar, TypeVar
+
+import pydantic
+
+__all__ = ["BaseModel", "short_repr"]
+
+M = TypeVar("M", bound="BaseModel")
+
+_MAX_LIST_REPR = 6
+
+
+def short_repr(value: Any) -> str:
+    """A repr that shortens long float lists (embeddings) so a notebook cell stays readable."""
+    if isinstance(value, list) and len(value) > _MAX_LIST_REPR and all(
+        isinstance(v, (int, float)) for v in value[:_MAX_LIST_REPR]
+    ):
+        head = ", ".join(f"{v:.4g}" if isinstance(v, float) else repr(v) for v in value[:3])
+        return f"[{head}, ... {len(value) - 3} more]"
+    if isinstance(value, BaseModel):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(short_repr(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {short_repr(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+class BaseModel(pydantic.BaseModel):
+    """Lenient, lossless response model with `to_dict()`, `to_json()` and a short repr."""
+
+    model_config = pydantic.ConfigDict(extra="allow", populate_by_name=True, protected_namespaces=())
+
+    _request_id: str | None = pydantic.PrivateAttr(default=None)
+    _repr_fields: ClassVar[tuple[str, ...] | None] = None
+
+    @property
+    def request_id(self) -> str | None:
+        """The `x-request-id` of the response this object was read from, when the server sent one."""
+        return self._request_id
+
+    def to_dict(self, *, exclude_none: bool = False) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=exclude_none, by_alias=True)
+
+    def to_json(self, *, indent: int | None = 2, exclude_none: bool = False) -> str:
+        return json.dumps(self.to_dict(exclude_none=exclude_none), indent=indent)
+
+    def __repr__(self) -> str:
+        items = []
+        values = dict(self)
+        names = self._repr_fields or tuple(values)
+        for name in names:
+            if name in values:
+                items.append(f"{name}={short_repr(values[name])}")
+        return f"{type(self).__name__}({', '.join(items)})"
+
+    __str__ = __repr__
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self))

@@ -1,0 +1,282 @@
+"""Server-sent events: an incremental decoder and the `Stream` / `AsyncStream` iterators.
+
+The decoder follows the SSE specification (LF, CR and CRLF line ends; multi-line `data:`; comments;
+`event:`, `id:` and `retry:` fields; `data:` with or without the space) and accepts bytes split
+anywhere, including inside a UTF-8 character. A stream must end with `data: [DONE]`: one that stops
+before it raises `GravixLayerIncompleteStreamError` rather than handing back a quiet partial answer.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+from ._exceptions import GravixLayerIncompleteStreamError, GravixLayerStreamError, error_class_for_status
+
+__all__ = ["ServerSentEvent", "SSEDecoder", "Stream", "AsyncStream"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ServerSentEvent:
+    data: str
+    event: str | None = None
+    id: str | None = None
+    retry: int | None = None
+
+
+class SSEDecoder:
+    """Feed it bytes as they arrive; it returns every event completed so far."""
+
+    def __init__(self) -> None:
+        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._partial = ""
+        self._skip_lf = False
+        self._data: list[str] = []
+        self._event: str | None = None
+        self._last_id: str | None = None
+        self._retry: int | None = None
+
+    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        return self._feed_text(self._utf8.decode(chunk))
+
+    def close(self) -> list[ServerSentEvent]:
+        """End of input. An event not closed by a blank line is discarded, as the spec says."""
+        events = self._feed_text(self._utf8.decode(b"", final=True))
+        if self._partial:
+            self._line(self._partial)
+            self._partial = ""
+        if "\n".join(self._data).strip() == "[DONE]":
+            # A final marker without its blank line still ends the stream cleanly.
+            events.append(ServerSentEvent(data="[DONE]", event=self._event, id=self._last_id))
+        self._data = []
+        self._event = None
+        return events
+
+    def _feed_text(self, text: str) -> list[ServerSentEvent]:
+        events: list[ServerSentEvent] = []
+        if self._skip_lf and text.startswith("\n"):
+            text = text[1:]
+        self._skip_lf = False
+        buffer = self._partial + text
+        start = 0
+        length = len(buffer)
+        i = 0
+        while i < length:
+            ch = buffer[i]
+            if ch == "\r" or ch == "\n":
+                event = self._line(buffer[start:i])
+                if event is not None:
+                    events.append(event)
+                if ch == "\r":
+                    if i + 1 < length:
+                        if buffer[i + 1] == "\n":
+                            i += 1
+                    else:
+                        self._skip_lf = True
+                start = i + 1
+            i += 1
+        self._partial = buffer[start:]
+        return events
+
+    def _line(self, line: str) -> ServerSentEvent | None:
+        if not line:
+            if not self._data and self._event is None:
+                return None
+            event = ServerSentEvent(
+                data="\n".join(self._data), event=self._event, id=self._last_id, retry=self._retry
+            )
+            self._data = []
+            self._event = None
+            return event if event.data or event.event else None
+        if line.startswith(":"):
+            return None
+        name, sep, value = line.partition(":")
+        if sep and value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id":
+            if "\0" not in value:
+                self._last_id = value
+        elif name == "retry":
+            if value.isdigit():
+                self._retry = int(value)
+        return None
+
+
+_DONE = object()
+
+
+class _EventReader(Generic[T]):
+    """Turns one event into an item, the end marker, or a typed error; shared by both stream kinds."""
+
+    def __init__(self, cast: Callable[[Any], T], response: httpx.Response) -> None:
+        self._cast = cast
+        self._response = response
+
+    def item(self, event: ServerSentEvent) -> Any:
+        if event.data.strip() == "[DONE]":
+            return _DONE
+        if event.event == "error":
+            raise self._error(self._load(event) if event.data else {"error": "stream error"})
+        payload = self._load(event)
+        if isinstance(payload, dict) and "error" in payload and not payload.get("choices"):
+            raise self._error(payload)
+        try:
+            return self._cast(payload)
+        except ValueError as exc:
+            raise GravixLayerStreamError(
+                f"the stream sent a chunk this SDK cannot read: {exc}",
+                body=payload,
+                request_id=self._response.headers.get("x-request-id"),
+            ) from exc
+
+    def _load(self, event: ServerSentEvent) -> Any:
+        try:
+            return json.loads(event.data)
+        except ValueError as exc:
+            raise GravixLayerStreamError(
+                f"the stream sent data that is not JSON: {event.data[:200]!r}",
+                status_code=self._response.status_code,
+                request_id=self._response.headers.get("x-request-id"),
+            ) from exc
+
+    def _error(self, payload: Any) -> GravixLayerStreamError:
+        err = payload.get("error") if isinstance(payload, dict) else payload
+        message = err.get("message") if isinstance(err, dict) else err
+        code = err.get("code") if isinstance(err, dict) else (payload.get("code") if isinstance(payload, dict) else None)
+        status = err.get("status") if isinstance(err, dict) else None
+        kind = error_class_for_status(status).__name__ if isinstance(status, int) else None
+        text = str(message or "the server reported an error mid-stream")
+        if kind:
+            text = f"{text} ({kind})"
+        return GravixLayerStreamError(
+            text,
+            status_code=status if isinstance(status, int) else None,
+            body=payload,
+            code=str(code) if code is not None else None,
+            request_id=self._response.headers.get("x-request-id"),
+        )
+
+    def incomplete(self) -> GravixLayerIncompleteStreamError:
+        return GravixLayerIncompleteStreamError(
+            "the stream ended before [DONE]; the answer received so far is incomplete",
+            status_code=self._response.status_code,
+            request_id=self._response.headers.get("x-request-id"),
+        )
+
+
+class Stream(Generic[T]):
+    """A streamed answer: iterate it for typed chunks; it closes its response however you leave."""
+
+    def __init__(self, response: httpx.Response, cast: Callable[[Any], T]) -> None:
+        self.response = response
+        self._reader = _EventReader(cast, response)
+        self._iterator = self._iterate()
+
+    @property
+    def request_id(self) -> str | None:
+        return self.response.headers.get("x-request-id")
+
+    def _iterate(self) -> Iterator[T]:
+        decoder = SSEDecoder()
+        try:
+            try:
+                for chunk in self.response.iter_bytes():
+                    for event in decoder.feed(chunk):
+                        item = self._reader.item(event)
+                        if item is _DONE:
+                            return
+                        yield item
+                for event in decoder.close():
+                    item = self._reader.item(event)
+                    if item is _DONE:
+                        return
+                    yield item
+            except httpx.TransportError as exc:
+                raise self._reader.incomplete() from exc
+            raise self._reader.incomplete()
+        finally:
+            self.response.close()
+
+    def __iter__(self) -> Iterator[T]:
+        return self._iterator
+
+    def __next__(self) -> T:
+        return next(self._iterator)
+
+    def close(self) -> None:
+        self._iterator.close()
+        self.response.close()
+
+    def __enter__(self) -> Stream[T]:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncStream(Generic[T]):
+    """The async twin of `Stream`: chunks arrive as the server sends them, not after it finishes."""
+
+    def __init__(self, response: httpx.Response, cast: Callable[[Any], T]) -> None:
+        self.response = response
+        self._reader = _EventReader(cast, response)
+        self._iterator = self._iterate()
+
+    @property
+    def request_id(self) -> str | None:
+        return self.response.headers.get("x-request-id")
+
+    async def _iterate(self) -> AsyncIterator[T]:
+        decoder = SSEDecoder()
+        try:
+            try:
+                async for chunk in self.response.aiter_bytes():
+                    for event in decoder.feed(chunk):
+                        item = self._reader.item(event)
+                        if item is _DONE:
+                            return
+                        yield item
+                for event in decoder.close():
+                    item = self._reader.item(event)
+                    if item is _DONE:
+                        return
+                    yield item
+            except httpx.TransportError as exc:
+                raise self._reader.incomplete() from exc
+            raise self._reader.incomplete()
+        finally:
+            await self.response.aclose()
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._iterator
+
+    async def __anext__(self) -> T:
+        return await self._iterator.__anext__()
+
+    async def close(self) -> None:
+        await self._iterator.aclose()  # type: ignore[attr-defined]
+        await self.response.aclose()
+
+    aclose = close
+
+    async def __aenter__(self) -> AsyncStream[T]:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()

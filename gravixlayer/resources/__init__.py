@@ -1,0 +1,1 @@
+"""Resources mirror the URL space: one module per service prefix."""

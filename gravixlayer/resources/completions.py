@@ -1,0 +1,94 @@
+"""`POST /v1/inference/completions`: legacy text completions (spec §2.3)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from typing_extensions import Unpack
+
+from .._exceptions import GravixLayerValidationError
+from .._parse import parse_model, to_model
+from .._request import APIRequest, single, without_none
+from .._resource import AsyncAPIResource, SyncAPIResource
+from .._streaming import AsyncStream, Stream
+from .._types import RequestOptions
+from .._validation import require_str
+from ..types.completions import Completion
+
+__all__ = ["Completions", "AsyncCompletions"]
+
+
+def _create_request(*, model: str, prompt: str | list[str], stream: bool, options: RequestOptions, **params: Any) -> APIRequest:
+    if not isinstance(prompt, (str, list)) or (isinstance(prompt, list) and not all(isinstance(p, str) for p in prompt)):
+        raise GravixLayerValidationError(f"prompt must be a string or a list of strings, got {type(prompt).__name__}")
+    body = {"model": require_str("model", model), "prompt": prompt, "stream": bool(stream), **without_none(**params)}
+    return APIRequest("POST", "inference", "completions", options=options, stream=bool(stream)).with_body(body)
+
+
+class Completions(SyncAPIResource):
+    def create(
+        self,
+        *,
+        model: str,
+        prompt: str | list[str],
+        stream: bool = False,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        stop: str | list[str] | None = None,
+        echo: bool | None = None,
+        logprobs: int | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        best_of: int | None = None,
+        logit_bias: dict[str, float] | None = None,
+        seed: int | None = None,
+        user: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Completion | Stream[Completion]:
+        """Complete `prompt`; with `stream=True`, a `Stream` of completion chunks."""
+        request = _create_request(
+            model=model, prompt=prompt, stream=stream, options=options, max_tokens=max_tokens,
+            temperature=temperature, top_p=top_p, n=n, stop=stop, echo=echo, logprobs=logprobs,
+            presence_penalty=presence_penalty, frequency_penalty=frequency_penalty, best_of=best_of,
+            logit_bias=logit_bias, seed=seed, user=user,
+        )  # fmt: skip
+        if stream:
+            return Stream(self._client.send(request), partial(to_model, Completion))
+        return self._client.run(single(request, partial(parse_model, Completion)))
+
+
+class AsyncCompletions(AsyncAPIResource):
+    async def create(
+        self,
+        *,
+        model: str,
+        prompt: str | list[str],
+        stream: bool = False,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        stop: str | list[str] | None = None,
+        echo: bool | None = None,
+        logprobs: int | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        best_of: int | None = None,
+        logit_bias: dict[str, float] | None = None,
+        seed: int | None = None,
+        user: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Completion | AsyncStream[Completion]:
+        """Complete `prompt`; with `stream=True`, an `AsyncStream` of completion chunks."""
+        request = _create_request(
+            model=model, prompt=prompt, stream=stream, options=options, max_tokens=max_tokens,
+            temperature=temperature, top_p=top_p, n=n, stop=stop, echo=echo, logprobs=logprobs,
+            presence_penalty=presence_penalty, frequency_penalty=frequency_penalty, best_of=best_of,
+            logit_bias=logit_bias, seed=seed, user=user,
+        )  # fmt: skip
+        if stream:
+            return AsyncStream(await self._client.send(request), partial(to_model, Completion))
+        return await self._client.run(single(request, partial(parse_model, Completion)))
