@@ -12,7 +12,60 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._client import AsyncGravixLayer, GravixLayer
-    from ._exceptions import *  # noqa: F403
+    from ._exceptions import (
+        GravixLayerAPIError as GravixLayerAPIError,
+    )
+    from ._exceptions import (
+        GravixLayerAuthenticationError as GravixLayerAuthenticationError,
+    )
+    from ._exceptions import (
+        GravixLayerBadRequestError as GravixLayerBadRequestError,
+    )
+    from ._exceptions import (
+        GravixLayerConflictError as GravixLayerConflictError,
+    )
+    from ._exceptions import (
+        GravixLayerConnectionError as GravixLayerConnectionError,
+    )
+    from ._exceptions import (
+        GravixLayerDeploymentFailedError as GravixLayerDeploymentFailedError,
+    )
+    from ._exceptions import (
+        GravixLayerIncompleteStreamError as GravixLayerIncompleteStreamError,
+    )
+    from ._exceptions import (
+        GravixLayerNotFoundError as GravixLayerNotFoundError,
+    )
+    from ._exceptions import (
+        GravixLayerPayloadTooLargeError as GravixLayerPayloadTooLargeError,
+    )
+    from ._exceptions import (
+        GravixLayerPermissionDeniedError as GravixLayerPermissionDeniedError,
+    )
+    from ._exceptions import (
+        GravixLayerRateLimitError as GravixLayerRateLimitError,
+    )
+    from ._exceptions import (
+        GravixLayerResponseValidationError as GravixLayerResponseValidationError,
+    )
+    from ._exceptions import (
+        GravixLayerServerError as GravixLayerServerError,
+    )
+    from ._exceptions import (
+        GravixLayerStreamError as GravixLayerStreamError,
+    )
+    from ._exceptions import (
+        GravixLayerTimeoutError as GravixLayerTimeoutError,
+    )
+    from ._exceptions import (
+        GravixLayerUnprocessableEntityError as GravixLayerUnprocessableEntityError,
+    )
+    from ._exceptions import (
+        GravixLayerValidationError as GravixLayerValidationError,
+    )
+    from ._exceptions import (
+        GravixLayerWaitTimeoutError as GravixLayerWaitTimeoutError,
+    )
     from ._streaming import AsyncStream, Stream
 
 __all__ = [

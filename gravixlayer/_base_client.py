@@ -19,7 +19,6 @@ import httpx
 from ._constants import (
     DEFAULT_BASE_URL,
     DEFAULT_LIMITS,
-    DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     SERVICE_PREFIXES,
     STRIPPABLE_PREFIXES,
@@ -72,7 +71,8 @@ def mask_key(key: str) -> str:
 
 
 def _request_id(response: httpx.Response) -> str | None:
-    return response.headers.get("x-request-id") or response.headers.get("x-correlation-id")
+    value: str | None = response.headers.get("x-request-id") or response.headers.get("x-correlation-id")
+    return value
 
 
 def _error_message(body: Any, fallback: str) -> tuple[str, str | None]:

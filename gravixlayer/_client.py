@@ -140,7 +140,8 @@ class GravixLayer(SyncAPIClient):
         default_headers: Mapping[str, str] | None = None,
     ) -> GravixLayer:
         """A copy with other defaults that shares this client's connection pool."""
-        return _copy_with(self, timeout=timeout, max_retries=max_retries, default_headers=default_headers)
+        clone: GravixLayer = _copy_with(self, timeout=timeout, max_retries=max_retries, default_headers=default_headers)
+        return clone
 
     def __enter__(self) -> GravixLayer:
         return self
@@ -254,7 +255,10 @@ class AsyncGravixLayer(AsyncAPIClient):
         default_headers: Mapping[str, str] | None = None,
     ) -> AsyncGravixLayer:
         """A copy with other defaults that shares this client's connection pool."""
-        return _copy_with(self, timeout=timeout, max_retries=max_retries, default_headers=default_headers)
+        clone: AsyncGravixLayer = _copy_with(
+            self, timeout=timeout, max_retries=max_retries, default_headers=default_headers
+        )
+        return clone
 
     async def __aenter__(self) -> AsyncGravixLayer:
         return self

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import codecs
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -182,13 +182,14 @@ class Stream(Generic[T]):
     def __init__(self, response: httpx.Response, cast: Callable[[Any], T]) -> None:
         self.response = response
         self._reader = _EventReader(cast, response)
-        self._iterator = self._iterate()
+        self._iterator: Generator[T, None, None] = self._iterate()
 
     @property
     def request_id(self) -> str | None:
-        return self.response.headers.get("x-request-id")
+        value: str | None = self.response.headers.get("x-request-id")
+        return value
 
-    def _iterate(self) -> Iterator[T]:
+    def _iterate(self) -> Generator[T, None, None]:
         decoder = SSEDecoder()
         try:
             try:
@@ -234,13 +235,14 @@ class AsyncStream(Generic[T]):
     def __init__(self, response: httpx.Response, cast: Callable[[Any], T]) -> None:
         self.response = response
         self._reader = _EventReader(cast, response)
-        self._iterator = self._iterate()
+        self._iterator: AsyncGenerator[T, None] = self._iterate()
 
     @property
     def request_id(self) -> str | None:
-        return self.response.headers.get("x-request-id")
+        value: str | None = self.response.headers.get("x-request-id")
+        return value
 
-    async def _iterate(self) -> AsyncIterator[T]:
+    async def _iterate(self) -> AsyncGenerator[T, None]:
         decoder = SSEDecoder()
         try:
             try:
@@ -268,7 +270,7 @@ class AsyncStream(Generic[T]):
         return await self._iterator.__anext__()
 
     async def close(self) -> None:
-        await self._iterator.aclose()  # type: ignore[attr-defined]
+        await self._iterator.aclose()
         await self.response.aclose()
 
     aclose = close

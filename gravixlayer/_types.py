@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Union
+from typing import Any
 
 import httpx
 from typing_extensions import TypedDict
 
 __all__ = ["RequestOptions", "TimeoutTypes"]
 
-TimeoutTypes = Union[float, httpx.Timeout, None]
+TimeoutTypes = float | httpx.Timeout | None
 
 
 class RequestOptions(TypedDict, total=False):

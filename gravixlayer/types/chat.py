@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import pydantic
 
@@ -22,38 +22,38 @@ __all__ = [
 
 
 class FunctionCall(BaseModel):
-    name: Optional[str] = None
-    arguments: Optional[str] = None
+    name: str | None = None
+    arguments: str | None = None
 
 
 class ToolCall(BaseModel):
-    id: Optional[str] = None
-    type: Optional[str] = None
-    index: Optional[int] = None
-    function: Optional[FunctionCall] = None
+    id: str | None = None
+    type: str | None = None
+    index: int | None = None
+    function: FunctionCall | None = None
 
 
 class ChatCompletionMessage(BaseModel):
-    role: Optional[str] = None
-    content: Optional[str] = None
-    name: Optional[str] = None
-    tool_calls: Optional[list[ToolCall]] = None
-    tool_call_id: Optional[str] = None
+    role: str | None = None
+    content: str | None = None
+    name: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
 
 
 class Choice(BaseModel):
-    index: Optional[int] = None
+    index: int | None = None
     message: ChatCompletionMessage = pydantic.Field(default_factory=ChatCompletionMessage)
-    finish_reason: Optional[str] = None
+    finish_reason: str | None = None
 
 
 class ChatCompletion(BaseModel):
-    id: Optional[str] = None
-    object: Optional[str] = None
-    created: Optional[int] = None
-    model: Optional[str] = None
+    id: str | None = None
+    object: str | None = None
+    created: int | None = None
+    model: str | None = None
     choices: list[Choice] = pydantic.Field(default_factory=list)
-    usage: Optional[CompletionUsage] = None
+    usage: CompletionUsage | None = None
 
     @property
     def text(self) -> str:
@@ -67,15 +67,15 @@ class ChatCompletion(BaseModel):
 
 
 class ChoiceDelta(BaseModel):
-    role: Optional[str] = None
-    content: Optional[str] = None
-    tool_calls: Optional[list[ToolCall]] = None
+    role: str | None = None
+    content: str | None = None
+    tool_calls: list[ToolCall] | None = None
 
 
 class ChunkChoice(BaseModel):
-    index: Optional[int] = None
+    index: int | None = None
     delta: ChoiceDelta = pydantic.Field(default_factory=ChoiceDelta)
-    finish_reason: Optional[str] = None
+    finish_reason: str | None = None
 
     @pydantic.model_validator(mode="before")
     @classmethod
@@ -87,9 +87,9 @@ class ChunkChoice(BaseModel):
 
 
 class ChatCompletionChunk(BaseModel):
-    id: Optional[str] = None
-    object: Optional[str] = None
-    created: Optional[int] = None
-    model: Optional[str] = None
+    id: str | None = None
+    object: str | None = None
+    created: int | None = None
+    model: str | None = None
     choices: list[ChunkChoice] = pydantic.Field(default_factory=list)
-    usage: Optional[CompletionUsage] = None
+    usage: CompletionUsage | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import pydantic
 
@@ -13,10 +13,10 @@ __all__ = ["CompletionChoice", "Completion"]
 
 
 class CompletionChoice(BaseModel):
-    text: Optional[str] = None
-    index: Optional[int] = None
-    logprobs: Optional[Any] = None
-    finish_reason: Optional[str] = None
+    text: str | None = None
+    index: int | None = None
+    logprobs: Any | None = None
+    finish_reason: str | None = None
 
     @pydantic.model_validator(mode="before")
     @classmethod
@@ -37,12 +37,12 @@ class CompletionChoice(BaseModel):
 class Completion(BaseModel):
     """A completion, or (with `stream=True`) one chunk of it."""
 
-    id: Optional[str] = None
-    object: Optional[str] = None
-    created: Optional[int] = None
-    model: Optional[str] = None
+    id: str | None = None
+    object: str | None = None
+    created: int | None = None
+    model: str | None = None
     choices: list[CompletionChoice] = pydantic.Field(default_factory=list)
-    usage: Optional[CompletionUsage] = None
+    usage: CompletionUsage | None = None
 
     @property
     def text(self) -> str:

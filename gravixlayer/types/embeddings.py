@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import struct
-from typing import Optional, Union
 
 import pydantic
 
@@ -14,9 +13,9 @@ __all__ = ["Embedding", "EmbeddingUsage", "CreateEmbeddingResponse", "EmbeddingR
 
 
 class Embedding(BaseModel):
-    object: Optional[str] = None
-    embedding: Union[list[float], str] = pydantic.Field(default_factory=list)
-    index: Optional[int] = None
+    object: str | None = None
+    embedding: list[float] | str = pydantic.Field(default_factory=list)
+    index: int | None = None
 
     def as_floats(self) -> list[float]:
         """The vector as floats, decoding the base64 (little-endian float32) form when that was asked for."""
@@ -27,15 +26,15 @@ class Embedding(BaseModel):
 
 
 class EmbeddingUsage(BaseModel):
-    prompt_tokens: Optional[int] = None
-    total_tokens: Optional[int] = None
+    prompt_tokens: int | None = None
+    total_tokens: int | None = None
 
 
 class CreateEmbeddingResponse(BaseModel):
-    object: Optional[str] = None
+    object: str | None = None
     data: list[Embedding] = pydantic.Field(default_factory=list)
-    model: Optional[str] = None
-    usage: Optional[EmbeddingUsage] = None
+    model: str | None = None
+    usage: EmbeddingUsage | None = None
 
 
 EmbeddingResponse = CreateEmbeddingResponse

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import partial
-from typing import Any, Union
+from typing import Any
 
 from typing_extensions import Unpack
 
@@ -18,7 +18,7 @@ from ...types.chat import ChatCompletion, ChatCompletionChunk
 
 __all__ = ["Completions", "AsyncCompletions"]
 
-Message = Union[Mapping[str, Any], Any]
+Message = Mapping[str, Any] | Any
 
 
 def _create_request(

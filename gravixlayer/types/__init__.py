@@ -1,0 +1,1 @@
+"""Response types; one module per service, mirroring `resources/`."""

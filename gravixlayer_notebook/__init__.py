@@ -1,0 +1,1 @@
+"""Jupyter toolkit for GravixLayer: `%load_ext gravixlayer_notebook`."""
