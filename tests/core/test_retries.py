@@ -12,6 +12,7 @@ import pytest
 from gravixlayer import (
     AsyncGravixLayer,
     GravixLayer,
+    GravixLayerAPIError,
     GravixLayerConnectionError,
     GravixLayerRateLimitError,
     GravixLayerServerError,
@@ -44,8 +45,9 @@ def test_retryable_statuses_are_retried_then_succeed(status: int) -> None:
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422])
 def test_client_errors_are_not_retried(status: int) -> None:
     script = Script(json_response(status, {"error": "no", "code": "x"}))
-    with pytest.raises(Exception):
+    with pytest.raises(GravixLayerAPIError) as info:
         sync_client(script).chat.completions.create(model="m", messages=MSGS)
+    assert info.value.status_code == status
     assert len(script.requests) == 1
 
 
