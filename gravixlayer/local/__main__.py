@@ -1,0 +1,113 @@
+"""``python -m gravixlayer.local`` / ``gravixlayer-local``: run Local from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from ._config import default_data_dir
+from ._server import LocalServer, generate_api_key
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gravixlayer-local",
+        description="GravixLayer Local: an offline server speaking the GravixLayer API.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free)")
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        dest="api_keys",
+        metavar="KEY",
+        help="accepted API key; repeat for several tenants "
+        "(default: $GRAVIXLAYER_API_KEY, else a generated key shown once)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help=f"where data is kept (default: $GRAVIXLAYER_LOCAL_DATA_DIR or {default_data_dir()})",
+    )
+    parser.add_argument(
+        "--deployment-delay",
+        type=float,
+        default=3.0,
+        metavar="S",
+        help="seconds a new deployment stays 'creating' (default 3)",
+    )
+    parser.add_argument("--max-upload-mib", type=int, default=512, help="largest accepted upload in MiB")
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+    )
+    parser.add_argument("--access-log", action="store_true", help="log each request (path only)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    keys: list[str] = args.api_keys or []
+    generated = False
+    if not keys:
+        env_key = os.environ.get("GRAVIXLAYER_API_KEY", "").strip()
+        keys = [env_key] if env_key else [generate_api_key()]
+        generated = not env_key
+    server = LocalServer(
+        api_keys=keys,
+        data_dir=args.data_dir or default_data_dir(),
+        deployment_ready_delay=args.deployment_delay,
+        host=args.host,
+        port=args.port,
+        max_upload_bytes=args.max_upload_mib * 1024 * 1024,
+        log_level=args.log_level,
+        access_log=args.access_log,
+    )
+    try:
+        server.start()
+    except (RuntimeError, OSError, ValueError) as exc:
+        print(f"gravixlayer-local: {exc}", file=sys.stderr)
+        return 1
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    mode = (
+        f"forwarding chat to {server.config.upstream_url}"
+        if server.config.upstream_url
+        else "offline stand-in model"
+    )
+    key_note = f"; API key: {keys[0]}" if generated else f"; {len(keys)} API key(s)"
+    print(
+        f"GravixLayer Local listening on {server.base_url} ({mode}; data in {server.data_dir}{key_note})",
+        flush=True,
+    )
+    try:
+        while not stop.wait(0.5):
+            if not server.running:
+                return 1
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

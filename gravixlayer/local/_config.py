@@ -1,0 +1,100 @@
+"""Configuration of GravixLayer Local.
+
+API keys live only in memory: storage and logs see the *tenant id* (a short
+SHA-256 digest of the key), never the key itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["LocalConfig", "tenant_id", "default_data_dir", "MIB"]
+
+MIB = 1024 * 1024
+
+UPSTREAM_ENV = "GRAVIXLAYER_LOCAL_UPSTREAM"
+UPSTREAM_KEY_ENV = "GRAVIXLAYER_LOCAL_UPSTREAM_KEY"
+DATA_DIR_ENV = "GRAVIXLAYER_LOCAL_DATA_DIR"
+
+
+def tenant_id(api_key: str) -> str:
+    """The tenant an API key belongs to: 16 hex digits of its SHA-256."""
+    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()[:16]
+
+
+def default_data_dir() -> Path:
+    """Where Local keeps its database and blobs unless told otherwise."""
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".gravixlayer" / "local"
+
+
+def _env_or_none(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+@dataclass
+class LocalConfig:
+    """Everything GravixLayer Local needs to run.
+
+    ``api_keys`` may hold several keys; each key is its own tenant whose
+    resources no other key can see. ``upstream_url`` (default: the
+    ``GRAVIXLAYER_LOCAL_UPSTREAM`` environment variable) points at an
+    OpenAI-compatible server (Ollama, vLLM, llama.cpp) to which chat and text
+    completions are forwarded instead of the built-in stand-in model.
+    """
+
+    api_keys: list[str] = field(default_factory=list, repr=False)
+    data_dir: Path = field(default_factory=default_data_dir)
+    host: str = "127.0.0.1"
+    port: int = 0
+    max_upload_bytes: int = 512 * MIB
+    deployment_ready_delay: float = 3.0
+    upstream_url: str | None = field(default_factory=lambda: _env_or_none(UPSTREAM_ENV))
+    upstream_api_key: str | None = field(default_factory=lambda: _env_or_none(UPSTREAM_KEY_ENV), repr=False)
+    upstream_timeout: float = 600.0
+    log_level: str = "warning"
+    access_log: bool = False
+    standin_token_delay: float = 0.0
+    """Seconds the stand-in model waits between streamed tokens (0 = no pacing)."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.api_keys, str):
+            self.api_keys = [self.api_keys]
+        self.api_keys = list(self.api_keys)
+        if not self.api_keys:
+            raise ValueError("LocalConfig needs at least one API key")
+        for key in self.api_keys:
+            if not isinstance(key, str) or not key.strip() or key != key.strip():
+                raise ValueError("API keys must be non-empty strings without surrounding spaces")
+            if any(ch.isspace() for ch in key):
+                raise ValueError("API keys must not contain whitespace")
+        self.data_dir = Path(self.data_dir).expanduser()
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port must be between 0 and 65535, got {self.port}")
+        if self.max_upload_bytes <= 0:
+            raise ValueError("max_upload_bytes must be positive")
+        if self.deployment_ready_delay < 0:
+            raise ValueError("deployment_ready_delay must not be negative")
+        if self.standin_token_delay < 0:
+            raise ValueError("standin_token_delay must not be negative")
+        if self.upstream_url is not None:
+            url = self.upstream_url.strip().rstrip("/")
+            if not url.startswith(("http://", "https://")):
+                raise ValueError("upstream_url must start with http:// or https://")
+            self.upstream_url = url
+        self.log_level = self.log_level.lower()
+
+    @property
+    def tenants(self) -> list[str]:
+        """Tenant ids, in the order of ``api_keys``."""
+        return [tenant_id(key) for key in self.api_keys]
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "local.sqlite3"

@@ -1,0 +1,248 @@
+"""Real, offline text embeddings for GravixLayer Local.
+
+Source vectors: ``wordllama`` (its 256-d ``l2_supercat`` model ships inside
+the wheel; loaded once, lazily, with downloads disabled). A text is
+lower-cased (the static token vectors of mixed-case words are noisier: the
+memory pair below scores 0.230 lower-cased vs 0.191 as written), tokenized,
+and its token vectors are averaged and unit-normalised (what
+``WordLlama.embed(norm=True)`` does, done here so tokens are counted once).
+
+Served models: every embedding model of spec §7.7 (newer column) and §11 at
+its documented dimension D (384...3072). Each model gets a fixed orthonormal
+basis: a D x 257 Gaussian matrix seeded by the model's name, QR-decomposed
+(signs fixed), giving Q (D x 256, orthonormal columns) and a unit vector c
+orthogonal to Q's image. A 256-d unit vector v is served as
+
+    e(v) = sqrt(1 - ALPHA) * Q v + sqrt(ALPHA) * c
+
+which is unit-norm and turns every cosine into ``(1 - ALPHA) * cos + ALPHA``,
+an affine, order-preserving map: rankings are exactly those of wordllama.
+
+Why ALPHA: static word vectors give low absolute cosines (related sentences
+~0.1-0.5, unrelated ~0), while the e5/bge models these names stand for score
+related text at ~0.7-0.9. Callers (the memory feature: threshold 0.3 by
+default, 0.5 in the seed's example) apply fixed score thresholds tuned for
+that range. ALPHA = 0.4 was measured (``tests/local/test_embeddings.py``)
+so that for the query "What is my preferred language?":
+
+    "I prefer coding in Python"   raw 0.230 -> served 0.538  (above 0.5)
+    "I like Python"               raw 0.074 -> served 0.444
+    "The weather is cold today"   raw -0.086 -> served 0.348
+
+Unrelated sentences average raw ~0.0 (served ~0.4, i.e. below 0.5); about
+5% of unrelated pairs reach raw 0.2 (served 0.52), the price of a word-vector
+model. ``dimensions=k`` truncates to the first k components and renormalises
+(as OpenAI's text-embedding-3 models do); it needs k <= D.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import LocalAPIError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float32]
+
+__all__ = ["Embedder", "EMBEDDING_MODELS", "BASE_DIMENSION", "ALPHA"]
+
+BASE_DIMENSION = 256
+ALPHA = 0.4
+"""Weight of the shared component c: served cosine = (1 - ALPHA) * raw cosine + ALPHA."""
+
+EMBEDDING_MODELS: dict[str, int] = {
+    "microsoft/multilingual-e5-large": 1024,
+    "multilingual-e5-large": 1024,
+    "baai/bge-large-en-v1.5": 1024,
+    "baai/bge-base-en-v1.5": 768,
+    "baai/bge-small-en-v1.5": 384,
+    "all-MiniLM-L6-v2": 384,
+    "sentence-transformers/all-MiniLM-L6-v2": 384,
+    "all-mpnet-base-v2": 768,
+    "embed-english-v3.0": 1024,
+    "embed-english-light-v3.0": 384,
+    "nomic-embed-text-v1": 768,
+    "nomic-embed-text-v1.5": 768,
+    "nomic-ai/nomic-embed-text-v1.5": 768,
+    "nomic-ai/nomic-embed-text:v1.5": 768,
+    "text-embedding-3-small": 1536,
+    "text-embedding-3-large": 3072,
+    "text-embedding-ada-002": 1536,
+}
+"""Served embedding models and their dimensions (spec §7.7 newer column, §11)."""
+
+_SAME_MODEL: dict[str, str] = {
+    "multilingual-e5-large": "microsoft/multilingual-e5-large",
+    "sentence-transformers/all-MiniLM-L6-v2": "all-MiniLM-L6-v2",
+    "nomic-ai/nomic-embed-text-v1.5": "nomic-embed-text-v1.5",
+    "nomic-ai/nomic-embed-text:v1.5": "nomic-embed-text-v1.5",
+}
+"""Names of one model: they share a basis, so their vectors are interchangeable."""
+
+_BY_LOWER = {name.lower(): name for name in EMBEDDING_MODELS}
+_BATCH = 256
+
+
+class Embedder:
+    """Embeds texts for every served model; safe to share between threads."""
+
+    def __init__(self, alpha: float = ALPHA) -> None:
+        if not 0.0 <= alpha < 1.0:
+            raise ValueError("alpha must be in [0, 1)")
+        self.alpha = alpha
+        self._lock = threading.Lock()
+        self._wordllama: Any = None
+        self._projections: dict[str, tuple[FloatArray, FloatArray]] = {}
+
+    def __repr__(self) -> str:
+        state = "loaded" if self._wordllama is not None else "not loaded"
+        return f"Embedder(wordllama 256-d, {state}, alpha={self.alpha})"
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the wordllama weights are in memory (the first call loads them)."""
+        return self._wordllama is not None
+
+    def warm_up(self) -> None:
+        """Load the weights now instead of on the first request."""
+        self._load()
+
+    # -- model names -----------------------------------------------------------
+
+    @staticmethod
+    def models() -> list[str]:
+        return list(EMBEDDING_MODELS)
+
+    @staticmethod
+    def resolve(model: str) -> str:
+        """The served name for ``model`` (case-insensitive); 404 if unknown."""
+        name = _BY_LOWER.get(model.lower())
+        if name is None:
+            raise LocalAPIError(
+                404,
+                "model_not_found",
+                f"unknown embedding model {model!r}; available: {', '.join(EMBEDDING_MODELS)}",
+            )
+        return name
+
+    def dimension(self, model: str) -> int:
+        return EMBEDDING_MODELS[self.resolve(model)]
+
+    # -- embedding ---------------------------------------------------------------
+
+    def embed(self, texts: Sequence[str], model: str, dimensions: int | None = None) -> FloatArray:
+        """Unit vectors, float32, shape ``(len(texts), D)`` (or ``dimensions``)."""
+        return self.embed_with_usage(texts, model, dimensions)[0]
+
+    def embed_with_usage(
+        self, texts: Sequence[str], model: str, dimensions: int | None = None
+    ) -> tuple[FloatArray, int]:
+        """Like ``embed`` and also the number of tokens read."""
+        import numpy as np
+
+        name = self.resolve(model)
+        full = EMBEDDING_MODELS[name]
+        if dimensions is not None and not 1 <= dimensions <= full:
+            raise LocalAPIError(
+                400,
+                "invalid_request",
+                f"dimensions must be between 1 and {full} for {name}, got {dimensions}",
+            )
+        base, tokens = self.base_vectors(texts)
+        matrix, offset = self._projection(name)
+        out: FloatArray = base @ matrix
+        out += offset
+        if dimensions is not None and dimensions < full:
+            out = np.ascontiguousarray(out[:, :dimensions])
+            out /= np.linalg.norm(out, axis=1, keepdims=True)
+        return out, tokens
+
+    def count_tokens(self, texts: Sequence[str]) -> int:
+        return self.base_vectors(texts)[1]
+
+    def base_vectors(self, texts: Sequence[str]) -> tuple[FloatArray, int]:
+        """wordllama's 256-d unit vectors of the lower-cased texts, and the token count."""
+        import numpy as np
+
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise LocalAPIError(400, "invalid_request", f"input[{i}] must be a string")
+            if not text:
+                raise LocalAPIError(400, "invalid_request", f"input[{i}] must not be empty")
+        wordllama = self._load()
+        table = wordllama.embedding
+        out = np.empty((len(texts), BASE_DIMENSION), dtype=np.float32)
+        total = 0
+        for start in range(0, len(texts), _BATCH):
+            chunk = [text.lower() for text in texts[start : start + _BATCH]]
+            encodings = wordllama.tokenize(chunk)
+            ids = np.array([enc.ids for enc in encodings], dtype=np.int64)
+            mask = np.array([enc.attention_mask for enc in encodings], dtype=np.float32)
+            np.clip(ids, 0, table.shape[0] - 1, out=ids)
+            counts = mask.sum(axis=1)
+            if (counts == 0).any():  # cannot happen for non-empty text; be explicit anyway
+                bad = start + int(np.argmax(counts == 0))
+                raise LocalAPIError(400, "invalid_request", f"input[{bad}] has no tokens")
+            sums = np.einsum("btd,bt->bd", table[ids], mask)
+            sums /= np.linalg.norm(sums, axis=1, keepdims=True)
+            out[start : start + len(chunk)] = sums
+            total += int(counts.sum())
+        return out, total
+
+    # -- internals -----------------------------------------------------------------
+
+    def _load(self) -> Any:
+        if self._wordllama is None:
+            with self._lock:
+                if self._wordllama is None:
+                    self._wordllama = _load_wordllama()
+        return self._wordllama
+
+    def _projection(self, name: str) -> tuple[FloatArray, FloatArray]:
+        key = _SAME_MODEL.get(name, name)
+        cached = self._projections.get(key)
+        if cached is None:
+            cached = _isometry(key, EMBEDDING_MODELS[key], self.alpha)
+            with self._lock:
+                self._projections[key] = cached
+        return cached
+
+
+def _load_wordllama() -> Any:
+    """Load the shipped weights strictly offline (the package dir has the cache layout).
+
+    wordllama calls ``logging.basicConfig(level=INFO)`` when imported; a
+    library must not reconfigure its host's logging, so that is undone.
+    """
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        import wordllama
+        from wordllama import WordLlama
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
+        root.setLevel(level)
+    return WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+
+
+def _isometry(name: str, dimension: int, alpha: float) -> tuple[FloatArray, FloatArray]:
+    """``(sqrt(1-alpha) Q^T, sqrt(alpha) c)`` for ``name``: fixed, seeded by the name."""
+    import numpy as np
+
+    seed = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
+    gaussian = np.random.default_rng(seed).standard_normal((dimension, BASE_DIMENSION + 1))
+    q, r = np.linalg.qr(gaussian)
+    q *= np.sign(np.diag(r))  # make the decomposition unique
+    matrix = (np.sqrt(1.0 - alpha) * q[:, :BASE_DIMENSION].T).astype(np.float32)
+    offset = (np.sqrt(alpha) * q[:, BASE_DIMENSION]).astype(np.float32)
+    return np.ascontiguousarray(matrix), offset
