@@ -8,6 +8,7 @@ loopback port. uvicorn binds the port itself, so asyncio sets TCP_NODELAY
 from __future__ import annotations
 
 import atexit
+import logging
 import secrets
 import shutil
 import tempfile
@@ -18,6 +19,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._config import LocalConfig
+
+logger = logging.getLogger("gravixlayer.local")
 
 if TYPE_CHECKING:
     import uvicorn
@@ -139,7 +142,7 @@ class LocalServer:
                     timeout_graceful_shutdown=2,
                 )
             )
-            thread = threading.Thread(target=server.run, name="gravixlayer-local", daemon=True)
+            thread = threading.Thread(target=_serve, args=(server,), name="gravixlayer-local", daemon=True)
             thread.start()
             deadline = time.monotonic() + _START_TIMEOUT
             while not server.started:
@@ -203,6 +206,14 @@ class LocalServer:
         from gravixlayer import AsyncGravixLayer
 
         return AsyncGravixLayer(api_key=self.api_key, base_url=self.base_url, **kwargs)
+
+
+def _serve(server: uvicorn.Server) -> None:
+    """uvicorn exits with ``sys.exit`` when it cannot start; ``start()`` reports that."""
+    try:
+        server.run()
+    except SystemExit as exc:
+        logger.debug("uvicorn exited with status %s", exc.code)
 
 
 _shared: LocalServer | None = None
