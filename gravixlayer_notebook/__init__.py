@@ -1,1 +1,63 @@
-"""Jupyter toolkit for GravixLayer: `%load_ext gravixlayer_notebook`."""
+"""Jupyter toolkit for GravixLayer: `%load_ext gravixlayer_notebook`.
+
+Loading registers `GravixMagics` (`%gravix` / `%%gravix`), tab completion for them, and rich HTML
+rendering of SDK responses and errors. Heavy modules (pandas, ipywidgets, GravixLayer Local) load
+only when a subcommand or widget needs them. Outside the magics, `get_client()` gives the same client
+the magics use (the cloud when `GRAVIXLAYER_API_KEY` is set, otherwise the embedded GravixLayer Local).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gravixlayer import GravixLayer
+
+    from ._magics import GravixMagics
+
+__all__ = ["load_ipython_extension", "unload_ipython_extension", "get_client", "GravixMagics"]
+
+_COMMANDS = ("%gravix", "%%gravix")
+
+
+def get_client() -> GravixLayer:
+    """The notebook's client: explicit `%gravix config`, else GRAVIXLAYER_API_KEY, else embedded Local."""
+    from ._client import get_client as _get
+
+    return _get()
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Called by `%load_ext gravixlayer_notebook`."""
+    from ._completer import complete
+    from ._display import register
+    from ._magics import GravixMagics
+
+    magics = GravixMagics(shell=ipython)
+    ipython.register_magics(magics)
+    for key in _COMMANDS:
+        ipython.set_hook("complete_command", complete, str_key=key)
+    register(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Called by `%unload_ext` / `%reload_ext`: removes the magics, the completer and the renderers."""
+    from ._display import unregister
+
+    manager = ipython.magics_manager
+    for kind in ("line", "cell"):
+        manager.magics[kind].pop("gravix", None)
+    manager.registry.pop("GravixMagics", None)
+    dispatcher = ipython.strdispatchers.get("complete_command")
+    if dispatcher is not None:
+        for key in _COMMANDS:
+            dispatcher.strs.pop(key, None)
+    unregister(ipython)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "GravixMagics":
+        from ._magics import GravixMagics
+
+        return GravixMagics
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,170 @@
+"""Rich display of SDK objects: cards for responses, tables for lists, one-line cards for errors.
+
+Registered on IPython's HTML and Markdown formatters when the extension loads (for the SDK's
+`BaseModel` and `GravixLayerError` base classes), so the SDK itself stays free of IPython. Every value
+is HTML-escaped, embeddings are shortened, and the API key in use is masked wherever it appears.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from ._html import esc, html_card, html_table, redact, short_value
+
+__all__ = ["model_html", "model_markdown", "error_html", "error_markdown", "register", "unregister", "table_of"]
+
+_LIST_FIELDS = ("data", "hits", "results", "indexes", "vectors", "sandboxes", "templates", "files", "memories")
+_DISPLAY_LIMIT = 50
+
+
+def _secret() -> str | None:
+    from ._client import default_provider
+
+    return default_provider().api_key()
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    if hasattr(obj, "model_dump"):
+        values = dict(obj)
+        extra = getattr(obj, "__pydantic_extra__", None) or {}
+        values.update(extra)
+        return values
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    return {}
+
+
+def _columns_for(items: list[Any]) -> list[str]:
+    first = items[0]
+    preferred = getattr(type(first), "_repr_fields", None)
+    if preferred:
+        cols = list(preferred)
+        # add the remaining fields the items actually carry, in order, without embeddings
+        for item in items[:20]:
+            for key, value in _fields(item).items():
+                if key not in cols and value is not None and key not in ("embedding", "values"):
+                    cols.append(key)
+        return cols[:10]
+    cols = []
+    for item in items[:20]:
+        for key, value in _fields(item).items():
+            if key not in cols and value is not None:
+                cols.append(key)
+    return cols[:10]
+
+
+def table_of(items: Iterable[Any]) -> tuple[list[str], list[list[Any]]]:
+    """Columns and rows for a list of models or dicts."""
+    rows = list(items)
+    if not rows:
+        return [], []
+    cols = _columns_for(rows)
+    return cols, [[_fields(item).get(c) for c in cols] for item in rows]
+
+
+def _list_field(obj: Any) -> tuple[str, list[Any]] | None:
+    values = _fields(obj)
+    for name in _LIST_FIELDS:
+        value = values.get(name)
+        if isinstance(value, list) and (not value or hasattr(value[0], "model_dump") or isinstance(value[0], Mapping)):
+            return name, value
+    return None
+
+
+def _own_markdown(obj: Any) -> Callable[[], str] | None:
+    method = getattr(type(obj), "_repr_markdown_", None)
+    return getattr(obj, "_repr_markdown_", None) if method is not None else None
+
+
+def model_html(obj: Any) -> str | None:
+    if _own_markdown(obj) is not None:
+        return None  # the object renders itself as Markdown (a chat answer, for example)
+    title = type(obj).__name__
+    listed = _list_field(obj)
+    if listed is not None:
+        name, items = listed
+        cols, rows = table_of(items)
+        rest = {k: v for k, v in _fields(obj).items() if k != name and not isinstance(v, list)}
+        head = html_card(f"{title}: {len(items)} {name}", rest) if rest else f"<div><b>{esc(title)}</b>: {len(items)} {esc(name)}</div>"
+        table = html_table(cols, rows, limit=_DISPLAY_LIMIT, footer="to_pandas() gives all rows" if hasattr(obj, "to_pandas") else None) if cols else ""
+        text = head + table
+    else:
+        body = ""
+        content = getattr(obj, "text", None)
+        if isinstance(content, str) and content:
+            body = f'<div style="white-space:pre-wrap;margin-bottom:4px">{esc(content)}</div>'
+        fields = {k: v for k, v in _fields(obj).items() if k not in ("choices",)}
+        text = html_card(title, fields, body_html=body)
+    return redact(text, _secret())
+
+
+def model_markdown(obj: Any) -> str:
+    own = _own_markdown(obj)
+    if own is not None:
+        return redact(own(), _secret())
+    title = type(obj).__name__
+    listed = _list_field(obj)
+    if listed is not None:
+        name, items = listed
+        cols, rows = table_of(items)
+        lines = [f"**{title}**: {len(items)} {name}", ""]
+        if cols:
+            lines.append("| " + " | ".join(cols) + " |")
+            lines.append("|" + "---|" * len(cols))
+            for row in rows[:_DISPLAY_LIMIT]:
+                lines.append("| " + " | ".join(short_value(v, 60).replace("|", "\\|") for v in row) + " |")
+        text = "\n".join(lines)
+    else:
+        pairs = [f"- **{k}**: {short_value(v, 120)}" for k, v in _fields(obj).items() if v not in (None, "", [], {})]
+        text = f"**{title}**\n\n" + "\n".join(pairs)
+    return redact(text, _secret())
+
+
+def _error_parts(exc: BaseException) -> dict[str, Any]:
+    return {
+        "status": getattr(exc, "status_code", None),
+        "code": getattr(exc, "code", None),
+        "hint": getattr(exc, "hint", None),
+        "request id": getattr(exc, "request_id", None),
+    }
+
+
+def error_html(exc: BaseException) -> str:
+    message = getattr(exc, "message", None) or str(exc)
+    body = f'<div style="white-space:pre-wrap">{esc(message)}</div>'
+    card = html_card(type(exc).__name__, _error_parts(exc), body_html=body, css_class="gravix-error")
+    card = card.replace("border:1px solid #ddd;border-radius", "border:1px solid #d9534f;border-radius", 1)
+    return redact(card, _secret())
+
+
+def error_markdown(exc: BaseException) -> str:
+    parts = [f"{k}: {v}" for k, v in _error_parts(exc).items() if v]
+    text = f"**{type(exc).__name__}**: {getattr(exc, 'message', None) or exc}"
+    if parts:
+        text += "  \n" + "; ".join(parts)
+    return redact(text, _secret())
+
+
+def _targets() -> list[tuple[type, Callable[[Any], str | None], Callable[[Any], str]]]:
+    from gravixlayer._exceptions import GravixLayerError
+    from gravixlayer._models import BaseModel
+
+    return [(BaseModel, model_html, model_markdown), (GravixLayerError, error_html, error_markdown)]
+
+
+def register(shell: Any) -> None:
+    formatters = shell.display_formatter.formatters
+    for cls, html_fn, md_fn in _targets():
+        formatters["text/html"].for_type(cls, html_fn)
+        formatters["text/markdown"].for_type(cls, md_fn)
+
+
+def unregister(shell: Any) -> None:
+    formatters = shell.display_formatter.formatters
+    for cls, _, _ in _targets():
+        for mime in ("text/html", "text/markdown"):
+            try:
+                formatters[mime].pop(cls)
+            except KeyError:
+                pass
