@@ -160,3 +160,45 @@ def test_loading_does_not_reconfigure_logging() -> None:
     before = (list(root.handlers), root.level)
     Embedder().warm_up()
     assert (list(root.handlers), root.level) == before
+
+
+UNRELATED = """The weather is cold today
+I prefer coding in Python
+My sister lives in Madrid
+The train to Boston leaves at noon
+Bananas are rich in potassium
+He scored two goals in the final
+The stock market fell sharply on Monday
+Our meeting was moved to Thursday
+She plays the violin beautifully
+The new phone has a larger battery
+Mount Everest is the highest mountain
+I need to renew my passport
+The restaurant serves excellent pasta
+Quantum computers use qubits
+The kids built a sandcastle at the beach
+Please water the plants while I am away
+The museum opens at nine
+Electric cars are becoming cheaper
+My dog loves chasing squirrels
+The bakery sells fresh croissants
+Heavy rain caused flooding downtown
+The library is closed on Sundays
+He forgot his umbrella at the office
+Coffee prices rose last year
+The concert was sold out
+Vaccines train the immune system
+I am allergic to peanuts
+The bridge was painted red
+Chess requires careful planning
+The printer is out of paper""".splitlines()
+
+
+def test_unrelated_sentences_mostly_stay_below_half(embedder: Embedder) -> None:
+    """The calibration figures quoted in embedding.py's docstring."""
+    matrix = embedder.embed(UNRELATED, E5)
+    scores = (matrix @ matrix.T)[np.triu_indices(len(UNRELATED), 1)]
+    assert len(scores) == 435
+    assert scores.mean() == pytest.approx(0.406, abs=0.01)
+    assert np.percentile(scores, 95) < 0.5
+    assert (scores >= 0.5).mean() < 0.05

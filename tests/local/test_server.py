@@ -155,3 +155,16 @@ def test_cli_generates_a_key_when_none_given(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(15) == 0
+
+
+def test_shared_server_is_one_per_process() -> None:
+    first = local_pkg.shared()
+    assert first is local_pkg.shared() and first.running
+    assert httpx.get(f"{first.base_url}/health").status_code == 200
+
+
+async def test_async_client_factory(local: LocalServer) -> None:
+    pytest.importorskip("gravixlayer._client")
+    async with local.async_client() as client:
+        reply = await client.embeddings.create(model="baai/bge-small-en-v1.5", input="hello")
+    assert len(reply.data[0].embedding) == 384

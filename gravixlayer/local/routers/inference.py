@@ -279,7 +279,7 @@ async def embeddings(request: Request) -> Response:
         )
     embedder: Embedder = request.app.state.embedder
     model = embedder.resolve(body.model)
-    if embedder.loaded and len(texts) <= _INLINE_EMBED_TEXTS:
+    if embedder.is_warm(model) and len(texts) <= _INLINE_EMBED_TEXTS:
         vectors, tokens = embedder.embed_with_usage(texts, model, body.dimensions)
     else:
         vectors, tokens = await anyio.to_thread.run_sync(
