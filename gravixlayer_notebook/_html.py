@@ -78,11 +78,13 @@ def html_table(
     )
 
 
-def text_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, limit: int | None = None) -> str:
-    """A fixed-width plain-text table (terminals, text/plain outputs)."""
+def text_table(
+    columns: Sequence[str], rows: Iterable[Sequence[Any]], *, limit: int | None = None, width: int = 48
+) -> str:
+    """A fixed-width plain-text table (terminals, text/plain outputs); cells cut at `width` characters."""
     rows = list(rows)
     shown = rows if limit is None else rows[:limit]
-    cells = [[short_value(v, 48) for v in row] for row in shown]
+    cells = [[short_value(v, width) for v in row] for row in shown]
     widths = [len(c) for c in columns]
     for row in cells:
         for i, cell in enumerate(row):

@@ -409,7 +409,7 @@ class GravixMagics(Magics):
             ["format", self.format],
             ["history", f"{len(self.history)} messages"],
         ]
-        return Table(["setting", "value"], rows, title="GravixLayer notebook settings")
+        return Table(["setting", "value"], rows, title="GravixLayer notebook settings", width=120)
 
     def _do_history(self, args: Any, cell: str | None) -> Any:
         return self.history.to_pandas()

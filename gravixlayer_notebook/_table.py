@@ -17,8 +17,15 @@ class Table:
     """Rows with named columns; `to_pandas()` gives every row, the display shows up to `limit`."""
 
     def __init__(
-        self, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str = "", limit: int | None = None
+        self,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        title: str = "",
+        limit: int | None = None,
+        width: int = 48,
     ) -> None:
+        self.width = width
         self.columns = list(columns)
         self.rows = [list(r) for r in rows]
         self.title = title
@@ -34,7 +41,7 @@ class Table:
 
     def __repr__(self) -> str:
         head = f"{self.title}\n" if self.title else ""
-        return head + text_table(self.columns, self.rows, limit=self.limit)
+        return head + text_table(self.columns, self.rows, limit=self.limit, width=self.width)
 
     def _repr_html_(self) -> str:
         head = f"<div><b>{esc(self.title)}</b></div>" if self.title else ""
