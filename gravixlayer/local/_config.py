@@ -60,7 +60,7 @@ class LocalConfig:
     upstream_timeout: float = 600.0
     log_level: str = "warning"
     access_log: bool = False
-    standin_token_delay: float = 0.0
+    token_delay: float = 0.0
     """Seconds the stand-in model waits between streamed tokens (0 = no pacing)."""
 
     def __post_init__(self) -> None:
@@ -81,8 +81,8 @@ class LocalConfig:
             raise ValueError("max_upload_bytes must be positive")
         if self.deployment_ready_delay < 0:
             raise ValueError("deployment_ready_delay must not be negative")
-        if self.standin_token_delay < 0:
-            raise ValueError("standin_token_delay must not be negative")
+        if self.token_delay < 0:
+            raise ValueError("token_delay must not be negative")
         if self.upstream_url is not None:
             url = self.upstream_url.strip().rstrip("/")
             if not url.startswith(("http://", "https://")):

@@ -214,7 +214,7 @@ async def chat_completions(request: Request) -> Response:
     if body.include_usage():
         chunks.append(sse_data({**chunk_head, "choices": [], "usage": usage}))
     chunks.append(SSE_DONE)
-    return _stream_response(chunks, _config(request).standin_token_delay)
+    return _stream_response(chunks, _config(request).token_delay)
 
 
 # -- legacy text completions ----------------------------------------------------------
@@ -262,7 +262,7 @@ async def completions(request: Request) -> Response:
     if body.include_usage():
         chunks.append(sse_data({**head, "choices": [], "usage": usage}))
     chunks.append(SSE_DONE)
-    return _stream_response(chunks, _config(request).standin_token_delay)
+    return _stream_response(chunks, _config(request).token_delay)
 
 
 # -- embeddings ----------------------------------------------------------------------------
