@@ -1,0 +1,911 @@
+"""`/v1/agents/sandboxes/...`: lifecycle, files, commands and code of sandboxes (spec §8.2-8.8).
+
+Every operation is one request-building function below; `Sandboxes` and `AsyncSandboxes` only send
+what it builds. Units are converted here and nowhere else: sandbox and code timeouts are whole
+seconds on the wire, command timeouts are taken in seconds and sent in milliseconds (decision 22).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import posixpath
+import re
+from collections.abc import Mapping, Sequence
+from functools import partial
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, cast
+
+import httpx
+from typing_extensions import TypedDict, Unpack
+
+from ..._exceptions import GravixLayerValidationError
+from ..._parse import json_body, parse_model, to_model
+from ..._request import APIRequest, single, without_none
+from ..._resource import AsyncAPIResource, SyncAPIResource
+from ..._types import RequestOptions, TimeoutTypes
+from ..._validation import require_positive_int, require_str
+from ...types.sandbox import (
+    CodeContext,
+    CodeContextDeleteResponse,
+    DirectoryCreateResponse,
+    Execution,
+    FileDeleteResponse,
+    FileList,
+    FileReadResponse,
+    FileUploadResponse,
+    FileWriteResponse,
+    SandboxConnectResponse,
+    SandboxHostURL,
+    SandboxInfo,
+    SandboxKillResponse,
+    SandboxList,
+    SandboxMetrics,
+    SandboxTimeoutResponse,
+    WriteInfo,
+    code_run_fields,
+    command_run_fields,
+)
+
+if TYPE_CHECKING:
+    from .instance import AsyncSandboxCreation, AsyncSandboxInstance, SandboxInstance
+
+__all__ = [
+    "Sandboxes",
+    "AsyncSandboxes",
+    "DEFAULT_TEMPLATE",
+    "HOME",
+    "FileSource",
+    "FileData",
+    "FileEntries",
+    "TimedRequestOptions",
+    "command_timeout_ms",
+    "code_timeout_seconds",
+]
+
+DEFAULT_TEMPLATE = "python-base-v1"
+HOME = "/home/user"
+"""Relative sandbox paths are relative to this directory (decision 23)."""
+
+MAX_SANDBOX_TIMEOUT = 43200
+"""Documented maximum sandbox lifetime, in seconds (spec §8.2)."""
+
+HTTP_MARGIN = 30.0
+"""Seconds added to an execution timeout so the HTTP request outlives the run it waits for."""
+
+FileData = str | bytes
+FileSource = str | os.PathLike[str] | bytes | IO[bytes]
+FileEntries = Mapping[str, FileData] | Sequence[tuple[str, FileData]]
+WriteInfos = list[WriteInfo]
+
+
+class TimedRequestOptions(TypedDict, total=False):
+    """`RequestOptions` for methods whose own `timeout` means the sandbox's or the run's time.
+
+    There the HTTP timeout of the call is `http_timeout`; by default it is stretched to outlast the run.
+    """
+
+    http_timeout: TimeoutTypes
+    max_retries: int
+    extra_headers: Mapping[str, str]
+    extra_query: Mapping[str, Any]
+    extra_body: Mapping[str, Any]
+
+
+def _request_options(options: TimedRequestOptions) -> RequestOptions:
+    """`TimedRequestOptions` in the transport's terms (`http_timeout` is the request's `timeout`)."""
+    result: dict[str, Any] = {k: v for k, v in options.items() if k != "http_timeout"}
+    if "http_timeout" in options:
+        result["timeout"] = options["http_timeout"]
+    return cast(RequestOptions, result)
+
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+# -- units -------------------------------------------------------------------------------------------
+
+
+def command_timeout_ms(seconds: float) -> int:
+    """A command timeout given in seconds, as the milliseconds the service expects (decision 22, D46)."""
+    _require_seconds("timeout", seconds)
+    return max(1, round(seconds * 1000))
+
+
+def code_timeout_seconds(seconds: float) -> int:
+    """A code timeout given in seconds, as the whole seconds the service expects (rounded up)."""
+    _require_seconds("timeout", seconds)
+    return max(1, math.ceil(seconds))
+
+
+def _require_seconds(name: str, value: Any) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise GravixLayerValidationError(f"{name} must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+def _read_timeout(timeout: TimeoutTypes) -> float | None:
+    if isinstance(timeout, httpx.Timeout):
+        return timeout.read
+    return timeout
+
+
+def _outlive(options: RequestOptions, seconds: float | None, client_timeout: TimeoutTypes) -> RequestOptions:
+    """Options whose HTTP timeout is long enough to wait for a run of `seconds` (a caller's timeout wins)."""
+    if seconds is None or "timeout" in options:
+        return options
+    needed = seconds + HTTP_MARGIN
+    current = _read_timeout(client_timeout)
+    if current is None or current >= needed:
+        return options
+    connect = client_timeout.connect if isinstance(client_timeout, httpx.Timeout) else current
+    return {**options, "timeout": httpx.Timeout(needed, connect=connect)}
+
+
+# -- argument checks ---------------------------------------------------------------------------------
+
+
+def _identifier(name: str, value: Any) -> str:
+    """An id that is safe as one URL path segment (server-made ids are UUIDs, decision 6)."""
+    text = require_str(name, value)
+    if not _ID.match(text):
+        raise GravixLayerValidationError(f"{name} must be an id such as a UUID, got {value!r}")
+    return text
+
+
+def _sandbox_id(value: Any) -> str:
+    return _identifier("sandbox_id", value)
+
+
+def _context_id(value: Any) -> str:
+    return _identifier("context_id", value)
+
+
+def check_path(value: Any, name: str = "path") -> str:
+    """A sandbox path: non-empty, no NUL byte, no `..` segment (the service refuses those too)."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise GravixLayerValidationError(f"{name} must be a string, got {type(value).__name__}")
+    path = os.fspath(value)
+    if not isinstance(path, str) or not path.strip():
+        raise GravixLayerValidationError(f"{name} must be a non-empty path, got {value!r}")
+    if "\x00" in path:
+        raise GravixLayerValidationError(f"{name} must not contain a NUL byte")
+    if ".." in path.replace("\\", "/").split("/"):
+        raise GravixLayerValidationError(f"{name} must not contain '..' segments, got {path!r}")
+    return path
+
+
+def _str_map(name: str, value: Any) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise GravixLayerValidationError(f"{name} must be a mapping of strings to strings")
+    return dict(value) or None
+
+
+def _sandbox_path(sandbox_id: str, *parts: str) -> str:
+    return "/".join(("sandboxes", _sandbox_id(sandbox_id), *parts))
+
+
+def _as_bytes(data: Any, name: str = "data") -> bytes:
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    raise GravixLayerValidationError(f"{name} must be str or bytes, got {type(data).__name__}")
+
+
+def _mode_text(mode: int | None) -> str | None:
+    if mode is None:
+        return None
+    if isinstance(mode, bool) or not isinstance(mode, int) or not 0 <= mode <= 0o7777:
+        raise GravixLayerValidationError(f"mode must be a permission number such as 0o755, got {mode!r}")
+    return oct(mode)  # the vendor's spelling, e.g. "0o755" (spec §8.6)
+
+
+# -- lifecycle ---------------------------------------------------------------------------------------
+
+
+def _location(name: str, value: str | None, attribute: str, env: str, client: Any) -> str:
+    chosen = value or getattr(client, attribute, None) or os.environ.get(env) or None
+    if not chosen:
+        raise GravixLayerValidationError(
+            f"{name} is required: pass {name}=..., set {attribute}= on the client, or set {env}"
+        )
+    return require_str(name, chosen)
+
+
+def _create_request(
+    *, client: Any, provider: str | None, region: str | None, template: str, name: str | None,
+    timeout: int | None, env_vars: Mapping[str, str] | None, metadata: Mapping[str, Any] | None,
+    internet_access: bool | None, agent_id: str | None, options: RequestOptions,
+) -> APIRequest:  # fmt: skip
+    if timeout is not None:
+        require_positive_int("timeout", timeout, allow_zero=True)
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise GravixLayerValidationError("metadata must be a mapping")
+    body = {
+        "provider": _location("provider", provider, "cloud", "GRAVIXLAYER_CLOUD", client),
+        "region": _location("region", region, "region", "GRAVIXLAYER_REGION", client),
+        "template": require_str("template", template),
+        **without_none(
+            name=require_str("name", name) if name is not None else None,
+            timeout=timeout,
+            env_vars=_str_map("env_vars", env_vars),
+            metadata=dict(metadata) if metadata else None,
+            internet_access=internet_access,
+            agent_id=agent_id,
+        ),
+    }
+    return APIRequest("POST", "agents", "sandboxes", options=options, idempotent=False).with_body(body)
+
+
+def _list_request(*, limit: int, offset: int, options: RequestOptions) -> APIRequest:
+    params = {
+        "limit": require_positive_int("limit", limit),
+        "offset": require_positive_int("offset", offset, allow_zero=True),
+    }
+    return APIRequest("GET", "agents", "sandboxes", params=params, options=options)
+
+
+def _get_request(sandbox_id: str, options: RequestOptions) -> APIRequest:
+    return APIRequest("GET", "agents", _sandbox_path(sandbox_id), options=options)
+
+
+def _kill_request(sandbox_id: str, options: RequestOptions) -> APIRequest:
+    return APIRequest("DELETE", "agents", _sandbox_path(sandbox_id), options=options)
+
+
+def _post_request(sandbox_id: str, action: str, options: RequestOptions) -> APIRequest:
+    return APIRequest("POST", "agents", _sandbox_path(sandbox_id, action), options=options)
+
+
+def _timeout_request(sandbox_id: str, timeout: int, options: RequestOptions) -> APIRequest:
+    body = {"timeout": require_positive_int("timeout", timeout, allow_zero=True)}
+    return APIRequest("POST", "agents", _sandbox_path(sandbox_id, "timeout"), options=options).with_body(body)
+
+
+def _metrics_request(sandbox_id: str, options: RequestOptions) -> APIRequest:
+    return APIRequest("GET", "agents", _sandbox_path(sandbox_id, "metrics"), options=options)
+
+
+def _host_request(sandbox_id: str, port: int, options: RequestOptions) -> APIRequest:
+    require_positive_int("port", port)
+    if port > 65535:
+        raise GravixLayerValidationError(f"port must be between 1 and 65535, got {port}")
+    return APIRequest("GET", "agents", _sandbox_path(sandbox_id, "host", str(port)), options=options)
+
+
+# -- files -------------------------------------------------------------------------------------------
+
+
+def _file_json_request(
+    sandbox_id: str, action: str, body: dict[str, Any], options: RequestOptions, *, idempotent: bool = True
+) -> APIRequest:
+    return APIRequest(
+        "POST", "agents", _sandbox_path(sandbox_id, "files", action), options=options, idempotent=idempotent
+    ).with_body(body)
+
+
+def _read_request(sandbox_id: str, path: str, options: RequestOptions) -> APIRequest:
+    return _file_json_request(sandbox_id, "read", {"path": check_path(path)}, options)
+
+
+def _write_file_request(sandbox_id: str, path: str, content: str, options: RequestOptions) -> APIRequest:
+    if not isinstance(content, str):
+        raise GravixLayerValidationError("content must be a string; use write() for bytes")
+    return _file_json_request(sandbox_id, "write", {"path": check_path(path), "content": content}, options)
+
+
+def _list_files_request(sandbox_id: str, path: str, options: RequestOptions) -> APIRequest:
+    return _file_json_request(sandbox_id, "list", {"path": check_path(path)}, options)
+
+
+def _delete_request(sandbox_id: str, path: str, options: RequestOptions) -> APIRequest:
+    # Not retried once the server may have acted: a repeated delete would report 404 for a success.
+    return _file_json_request(sandbox_id, "delete", {"path": check_path(path)}, options, idempotent=False)
+
+
+def _mkdir_request(sandbox_id: str, path: str, options: RequestOptions) -> APIRequest:
+    return _file_json_request(sandbox_id, "mkdir", {"path": check_path(path)}, options)
+
+
+def _file_source(file: Any) -> tuple[str, bytes]:
+    """A local upload source as (file name, bytes); paths are read now, so a retry sends the same bytes."""
+    if isinstance(file, (str, os.PathLike)):
+        local = Path(file)
+        if not local.is_file():
+            raise GravixLayerValidationError(f"no such local file: {str(local)!r}")
+        return local.name, local.read_bytes()
+    if isinstance(file, (bytes, bytearray, memoryview)):
+        return "file", bytes(file)
+    if hasattr(file, "read"):
+        data = file.read()
+        name = os.path.basename(str(getattr(file, "name", "") or "")) or "file"
+        return name, _as_bytes(data, "file contents")
+    raise GravixLayerValidationError(
+        f"file must be a local path, bytes or a binary file object, got {type(file).__name__}"
+    )
+
+
+def _upload_request(sandbox_id: str, file: Any, path: str | None, options: RequestOptions) -> APIRequest:
+    filename, data = _file_source(file)
+    form = {"path": check_path(path)} if path is not None else None
+
+    def parts() -> dict[str, Any]:
+        return {"file": (filename, data, "application/octet-stream")}
+
+    return APIRequest(
+        "POST", "agents", _sandbox_path(sandbox_id, "upload"), files=parts, data=form, options=options
+    )
+
+
+def _download_request(sandbox_id: str, path: str, options: RequestOptions) -> APIRequest:
+    params = {"path": check_path(path)}
+    return APIRequest(
+        "GET", "agents", _sandbox_path(sandbox_id, "download"), params=params, options=options,
+        headers={"Accept": "application/octet-stream"},
+    )  # fmt: skip
+
+
+def _write_request(
+    sandbox_id: str, path: str, data: Any, user: str | None, mode: int | None, options: RequestOptions
+) -> tuple[APIRequest, int]:
+    path = check_path(path)
+    content = _as_bytes(data)
+    params = without_none(path=path, username=user, mode=_mode_text(mode))
+    name = posixpath.basename(path.rstrip("/")) or "file"
+
+    def parts() -> dict[str, Any]:
+        return {"file": (name, content, "application/octet-stream")}
+
+    request = APIRequest(
+        "POST", "agents", _sandbox_path(sandbox_id, "files"), params=params, files=parts, options=options
+    )
+    return request, len(content)
+
+
+def _write_files_request(
+    sandbox_id: str, files: FileEntries, user: str | None, options: RequestOptions
+) -> APIRequest:
+    items = list(files.items()) if isinstance(files, Mapping) else list(files)
+    if not items:
+        raise GravixLayerValidationError("files must name at least one file")
+    entries: list[tuple[str, bytes]] = []
+    for item in items:
+        if not isinstance(item, tuple) or len(item) != 2:
+            raise GravixLayerValidationError("files must be a mapping or a list of (path, data) pairs")
+        entries.append((check_path(item[0], "file path"), _as_bytes(item[1])))
+
+    def parts() -> list[tuple[str, Any]]:
+        return [("file", (path, data, "application/octet-stream")) for path, data in entries]
+
+    params = without_none(username=user)
+    return APIRequest(
+        "POST",
+        "agents",
+        _sandbox_path(sandbox_id, "files"),
+        params=params or None,
+        files=parts,
+        options=options,
+    )
+
+
+def _write_answer(size: int, response: httpx.Response) -> WriteInfo:
+    body = json_body(response)
+    first = body[0] if isinstance(body, list) and body else body
+    if isinstance(first, dict) and "files" in first and isinstance(first["files"], list) and first["files"]:
+        first = first["files"][0]
+    data = dict(first) if isinstance(first, dict) else {}
+    data.setdefault("size", size)
+    return to_model(WriteInfo, data, response)
+
+
+def _write_files_answer(response: httpx.Response) -> list[WriteInfo]:
+    body = json_body(response)
+    if isinstance(body, dict):
+        body = body.get("files") or []
+    if not isinstance(body, list):
+        body = []
+    return [to_model(WriteInfo, item, response) for item in body]
+
+
+def _file_list_answer(path: str, response: httpx.Response) -> FileList:
+    body = json_body(response)
+    if isinstance(body, list):
+        body = {"files": body}
+    listing = to_model(FileList, body if isinstance(body, dict) else {}, response)
+    base = path if path.startswith("/") else posixpath.join(HOME, path)
+    for entry in listing.files:
+        if entry.path is None:  # some servers send only names; the path follows from what was listed
+            entry.path = posixpath.join(base, entry.name)
+    return listing
+
+
+def _bytes_answer(response: httpx.Response) -> bytes:
+    return response.content
+
+
+# -- commands and code -------------------------------------------------------------------------------
+
+
+def _command_request(
+    sandbox_id: str, command: str, args: Sequence[str] | None, working_dir: str | None,
+    environment: Mapping[str, str] | None, timeout: float | None, options: RequestOptions, client_timeout: TimeoutTypes,
+) -> APIRequest:  # fmt: skip
+    if args is not None and (isinstance(args, str) or not all(isinstance(a, str) for a in args)):
+        raise GravixLayerValidationError("args must be a list of strings")
+    body = {
+        "command": require_str("command", command),
+        **without_none(
+            args=list(args) if args is not None else None,
+            working_dir=check_path(working_dir, "working_dir") if working_dir is not None else None,
+            environment=_str_map("environment", environment),
+            timeout=command_timeout_ms(timeout) if timeout is not None else None,
+        ),
+    }
+    options = _outlive(options, timeout, client_timeout)
+    path = _sandbox_path(sandbox_id, "commands", "run")
+    return APIRequest("POST", "agents", path, options=options, idempotent=False).with_body(body)
+
+
+def _code_request(
+    sandbox_id: str, code: str, language: str, context_id: str | None, environment: Mapping[str, str] | None,
+    timeout: float | None, options: RequestOptions, client_timeout: TimeoutTypes,
+) -> APIRequest:  # fmt: skip
+    if not isinstance(code, str):
+        raise GravixLayerValidationError(f"code must be a string, got {type(code).__name__}")
+    body = {
+        "code": code,
+        "language": require_str("language", language),
+        **without_none(
+            context_id=_context_id(context_id) if context_id is not None else None,
+            environment=_str_map("environment", environment),
+            timeout=code_timeout_seconds(timeout) if timeout is not None else None,
+        ),
+    }
+    options = _outlive(options, timeout, client_timeout)
+    path = _sandbox_path(sandbox_id, "code", "run")
+    return APIRequest("POST", "agents", path, options=options, idempotent=False).with_body(body)
+
+
+def _code_answer(response: httpx.Response) -> Execution:
+    return to_model(Execution, code_run_fields(json_body(response)), response)
+
+
+def _command_answer(response: httpx.Response) -> Execution:
+    return to_model(Execution, command_run_fields(json_body(response)), response)
+
+
+def _context_create_request(
+    sandbox_id: str, language: str, cwd: str | None, options: RequestOptions
+) -> APIRequest:
+    body = {
+        "language": require_str("language", language),
+        **without_none(cwd=check_path(cwd, "cwd") if cwd is not None else None),
+    }
+    path = _sandbox_path(sandbox_id, "code", "contexts")
+    return APIRequest("POST", "agents", path, options=options, idempotent=False).with_body(body)
+
+
+def _context_request(method: str, sandbox_id: str, context_id: str, options: RequestOptions) -> APIRequest:
+    path = _sandbox_path(sandbox_id, "code", "contexts", _context_id(context_id))
+    return APIRequest(method, "agents", path, options=options)
+
+
+_parse_info = partial(parse_model, SandboxInfo)
+
+
+class Sandboxes(SyncAPIResource):
+    """`client.sandbox.sandboxes`: every sandbox operation, each taking the sandbox id first."""
+
+    def create(
+        self,
+        provider: str | None = None,
+        region: str | None = None,
+        template: str = DEFAULT_TEMPLATE,
+        name: str | None = None,
+        timeout: int | None = None,
+        env_vars: Mapping[str, str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        internet_access: bool | None = None,
+        agent_id: str | None = None,
+        **options: Unpack[TimedRequestOptions],
+    ) -> SandboxInstance:
+        """Start a sandbox; `timeout` is its lifetime in seconds (none: until killed).
+
+        `provider` / `region` default to the client's `cloud` / `region`, then to `GRAVIXLAYER_CLOUD` /
+        `GRAVIXLAYER_REGION`. The answer is a sandbox object: run code and commands on it, use its
+        `filesystem`, and `kill()` it (or use it in a `with` block, which kills it on exit).
+        """
+        from .instance import SandboxInstance
+
+        request = _create_request(
+            client=self._client, provider=provider, region=region, template=template, name=name, timeout=timeout,
+            env_vars=env_vars, metadata=metadata, internet_access=internet_access, agent_id=agent_id,
+            options=_request_options(options),
+        )  # fmt: skip
+        return SandboxInstance(self._client, self._client.run(single(request, _parse_info)))
+
+    def list(self, limit: int = 100, offset: int = 0, **options: Unpack[RequestOptions]) -> SandboxList:
+        """This key's sandboxes, with their status."""
+        request = _list_request(limit=limit, offset=offset, options=options)
+        return self._client.run(single(request, partial(parse_model, SandboxList)))
+
+    def get(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SandboxInstance:
+        """A sandbox by id, as an object you can run code on."""
+        from .instance import SandboxInstance
+
+        return SandboxInstance(
+            self._client, self._client.run(single(_get_request(sandbox_id, options), _parse_info))
+        )
+
+    def kill(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SandboxKillResponse:
+        """Stop a sandbox: its processes end and its files are removed."""
+        request = _kill_request(sandbox_id, options)
+        return self._client.run(single(request, partial(parse_model, SandboxKillResponse)))
+
+    def connect(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SandboxConnectResponse:
+        """Reconnect to a sandbox (resuming it when paused)."""
+        request = _post_request(sandbox_id, "connect", options)
+        return self._client.run(single(request, partial(parse_model, SandboxConnectResponse)))
+
+    def pause(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SandboxInfo:
+        """Suspend a sandbox's processes; `resume` continues them."""
+        return self._client.run(single(_post_request(sandbox_id, "pause", options), _parse_info))
+
+    def resume(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SandboxInfo:
+        """Continue a paused sandbox."""
+        return self._client.run(single(_post_request(sandbox_id, "resume", options), _parse_info))
+
+    def set_timeout(
+        self, sandbox_id: str, timeout: int, **options: Unpack[TimedRequestOptions]
+    ) -> SandboxTimeoutResponse:
+        """Make the sandbox stop `timeout` seconds from now (0: never)."""
+        request = _timeout_request(sandbox_id, timeout, _request_options(options))
+        return self._client.run(single(request, partial(parse_model, SandboxTimeoutResponse)))
+
+    def get_metrics(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SandboxMetrics:
+        """CPU, memory and disk use of the sandbox's processes."""
+        request = _metrics_request(sandbox_id, options)
+        return self._client.run(single(request, partial(parse_model, SandboxMetrics)))
+
+    def get_host_url(self, sandbox_id: str, port: int, **options: Unpack[RequestOptions]) -> SandboxHostURL:
+        """The URL at which a server listening on `port` inside the sandbox is reached."""
+        request = _host_request(sandbox_id, port, options)
+        return self._client.run(single(request, partial(parse_model, SandboxHostURL)))
+
+    def read_file(self, sandbox_id: str, path: str, **options: Unpack[RequestOptions]) -> FileReadResponse:
+        """A text file's content; relative paths are under /home/user."""
+        request = _read_request(sandbox_id, path, options)
+        return self._client.run(single(request, partial(parse_model, FileReadResponse)))
+
+    def write_file(
+        self, sandbox_id: str, path: str, content: str, **options: Unpack[RequestOptions]
+    ) -> FileWriteResponse:
+        """Write a text file (parents are created)."""
+        request = _write_file_request(sandbox_id, path, content, options)
+        return self._client.run(single(request, partial(parse_model, FileWriteResponse)))
+
+    def list_files(self, sandbox_id: str, path: str = HOME, **options: Unpack[RequestOptions]) -> FileList:
+        """The entries of a directory: name, path, size, is_dir, modified."""
+        request = _list_files_request(sandbox_id, path, options)
+        return self._client.run(single(request, partial(_file_list_answer, path)))
+
+    def delete_file(
+        self, sandbox_id: str, path: str, **options: Unpack[RequestOptions]
+    ) -> FileDeleteResponse:
+        """Delete a file or a directory with everything in it."""
+        request = _delete_request(sandbox_id, path, options)
+        return self._client.run(single(request, partial(parse_model, FileDeleteResponse)))
+
+    def make_directory(
+        self, sandbox_id: str, path: str, **options: Unpack[RequestOptions]
+    ) -> DirectoryCreateResponse:
+        """Create a directory and any missing parents."""
+        request = _mkdir_request(sandbox_id, path, options)
+        return self._client.run(single(request, partial(parse_model, DirectoryCreateResponse)))
+
+    def upload_file(
+        self, sandbox_id: str, file: FileSource, path: str | None = None, **options: Unpack[RequestOptions]
+    ) -> FileUploadResponse:
+        """Upload a local file (path, bytes or binary file object) to `path` (default: its name in /home/user)."""
+        request = _upload_request(sandbox_id, file, path, options)
+        return self._client.run(single(request, partial(parse_model, FileUploadResponse)))
+
+    def download_file(self, sandbox_id: str, path: str, **options: Unpack[RequestOptions]) -> bytes:
+        """A file's exact bytes."""
+        return self._client.run(single(_download_request(sandbox_id, path, options), _bytes_answer))
+
+    def write(
+        self, sandbox_id: str, path: str, data: FileData, user: str | None = None, mode: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> WriteInfo:  # fmt: skip
+        """Write text (UTF-8) or bytes to `path` as multipart upload; `mode` like 0o755."""
+        request, size = _write_request(sandbox_id, path, data, user, mode, options)
+        return self._client.run(single(request, partial(_write_answer, size)))
+
+    def write_files(
+        self, sandbox_id: str, files: FileEntries, user: str | None = None, **options: Unpack[RequestOptions]
+    ) -> WriteInfos:
+        """Write several files in one request; an entry whose `error` is set was not written."""
+        request = _write_files_request(sandbox_id, files, user, options)
+        return self._client.run(single(request, _write_files_answer))
+
+    def run_command(
+        self, sandbox_id: str, command: str, args: Sequence[str] | None = None, working_dir: str | None = None,
+        environment: Mapping[str, str] | None = None, timeout: float | None = None,
+        **options: Unpack[TimedRequestOptions],
+    ) -> Execution:  # fmt: skip
+        """Run a command (with `args`, or a whole shell line) and wait for it; `timeout` in seconds."""
+        request = _command_request(
+            sandbox_id,
+            command,
+            args,
+            working_dir,
+            environment,
+            timeout,
+            _request_options(options),
+            self._client.timeout,
+        )
+        return self._client.run(single(request, _command_answer))
+
+    def run_code(
+        self, sandbox_id: str, code: str, language: str = "python", context_id: str | None = None,
+        environment: Mapping[str, str] | None = None, timeout: float | None = None,
+        **options: Unpack[TimedRequestOptions],
+    ) -> Execution:  # fmt: skip
+        """Run code; with `context_id` the interpreter state persists between runs. `timeout` in seconds."""
+        request = _code_request(
+            sandbox_id,
+            code,
+            language,
+            context_id,
+            environment,
+            timeout,
+            _request_options(options),
+            self._client.timeout,
+        )
+        return self._client.run(single(request, _code_answer))
+
+    def create_code_context(
+        self,
+        sandbox_id: str,
+        language: str = "python",
+        cwd: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> CodeContext:
+        """Start a persistent interpreter in the sandbox."""
+        request = _context_create_request(sandbox_id, language, cwd, options)
+        return self._client.run(single(request, partial(parse_model, CodeContext)))
+
+    def get_code_context(
+        self, sandbox_id: str, context_id: str, **options: Unpack[RequestOptions]
+    ) -> CodeContext:
+        """A persistent interpreter's id, language and working directory."""
+        request = _context_request("GET", sandbox_id, context_id, options)
+        return self._client.run(single(request, partial(parse_model, CodeContext)))
+
+    def delete_code_context(
+        self, sandbox_id: str, context_id: str, **options: Unpack[RequestOptions]
+    ) -> CodeContextDeleteResponse:
+        """Stop a persistent interpreter; its state is lost."""
+        request = _context_request("DELETE", sandbox_id, context_id, options)
+        return self._client.run(single(request, partial(parse_model, CodeContextDeleteResponse)))
+
+
+class AsyncSandboxes(AsyncAPIResource):
+    """`client.sandbox.sandboxes`: every sandbox operation, each taking the sandbox id first."""
+
+    def create(
+        self,
+        provider: str | None = None,
+        region: str | None = None,
+        template: str = DEFAULT_TEMPLATE,
+        name: str | None = None,
+        timeout: int | None = None,
+        env_vars: Mapping[str, str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        internet_access: bool | None = None,
+        agent_id: str | None = None,
+        **options: Unpack[TimedRequestOptions],
+    ) -> AsyncSandboxCreation:
+        """Start a sandbox; `timeout` is its lifetime in seconds (none: until killed).
+
+        `provider` / `region` default to the client's `cloud` / `region`, then to `GRAVIXLAYER_CLOUD` /
+        `GRAVIXLAYER_REGION`. The answer is a sandbox object: run code and commands on it, use its
+        `filesystem`, and `kill()` it (or use it in a `with` block, which kills it on exit).
+        """
+        from .instance import AsyncSandboxCreation, AsyncSandboxInstance
+
+        request = _create_request(
+            client=self._client, provider=provider, region=region, template=template, name=name, timeout=timeout,
+            env_vars=env_vars, metadata=metadata, internet_access=internet_access, agent_id=agent_id,
+            options=_request_options(options),
+        )  # fmt: skip
+
+        async def create() -> AsyncSandboxInstance:
+            return AsyncSandboxInstance(self._client, await self._client.run(single(request, _parse_info)))
+
+        # Awaitable (`sandbox = await create(...)`) and an async context manager (`async with create(...) as s`).
+        return AsyncSandboxCreation(create())
+
+    async def list(self, limit: int = 100, offset: int = 0, **options: Unpack[RequestOptions]) -> SandboxList:
+        """This key's sandboxes, with their status."""
+        request = _list_request(limit=limit, offset=offset, options=options)
+        return await self._client.run(single(request, partial(parse_model, SandboxList)))
+
+    async def get(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> AsyncSandboxInstance:
+        """A sandbox by id, as an object you can run code on."""
+        from .instance import AsyncSandboxInstance
+
+        info = await self._client.run(single(_get_request(sandbox_id, options), _parse_info))
+        return AsyncSandboxInstance(self._client, info)
+
+    async def kill(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SandboxKillResponse:
+        """Stop a sandbox: its processes end and its files are removed."""
+        request = _kill_request(sandbox_id, options)
+        return await self._client.run(single(request, partial(parse_model, SandboxKillResponse)))
+
+    async def connect(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SandboxConnectResponse:
+        """Reconnect to a sandbox (resuming it when paused)."""
+        request = _post_request(sandbox_id, "connect", options)
+        return await self._client.run(single(request, partial(parse_model, SandboxConnectResponse)))
+
+    async def pause(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SandboxInfo:
+        """Suspend a sandbox's processes; `resume` continues them."""
+        return await self._client.run(single(_post_request(sandbox_id, "pause", options), _parse_info))
+
+    async def resume(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SandboxInfo:
+        """Continue a paused sandbox."""
+        return await self._client.run(single(_post_request(sandbox_id, "resume", options), _parse_info))
+
+    async def set_timeout(
+        self, sandbox_id: str, timeout: int, **options: Unpack[TimedRequestOptions]
+    ) -> SandboxTimeoutResponse:
+        """Make the sandbox stop `timeout` seconds from now (0: never)."""
+        request = _timeout_request(sandbox_id, timeout, _request_options(options))
+        return await self._client.run(single(request, partial(parse_model, SandboxTimeoutResponse)))
+
+    async def get_metrics(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SandboxMetrics:
+        """CPU, memory and disk use of the sandbox's processes."""
+        request = _metrics_request(sandbox_id, options)
+        return await self._client.run(single(request, partial(parse_model, SandboxMetrics)))
+
+    async def get_host_url(
+        self, sandbox_id: str, port: int, **options: Unpack[RequestOptions]
+    ) -> SandboxHostURL:
+        """The URL at which a server listening on `port` inside the sandbox is reached."""
+        request = _host_request(sandbox_id, port, options)
+        return await self._client.run(single(request, partial(parse_model, SandboxHostURL)))
+
+    async def read_file(
+        self, sandbox_id: str, path: str, **options: Unpack[RequestOptions]
+    ) -> FileReadResponse:
+        """A text file's content; relative paths are under /home/user."""
+        request = _read_request(sandbox_id, path, options)
+        return await self._client.run(single(request, partial(parse_model, FileReadResponse)))
+
+    async def write_file(
+        self, sandbox_id: str, path: str, content: str, **options: Unpack[RequestOptions]
+    ) -> FileWriteResponse:
+        """Write a text file (parents are created)."""
+        request = _write_file_request(sandbox_id, path, content, options)
+        return await self._client.run(single(request, partial(parse_model, FileWriteResponse)))
+
+    async def list_files(
+        self, sandbox_id: str, path: str = HOME, **options: Unpack[RequestOptions]
+    ) -> FileList:
+        """The entries of a directory: name, path, size, is_dir, modified."""
+        request = _list_files_request(sandbox_id, path, options)
+        return await self._client.run(single(request, partial(_file_list_answer, path)))
+
+    async def delete_file(
+        self, sandbox_id: str, path: str, **options: Unpack[RequestOptions]
+    ) -> FileDeleteResponse:
+        """Delete a file or a directory with everything in it."""
+        request = _delete_request(sandbox_id, path, options)
+        return await self._client.run(single(request, partial(parse_model, FileDeleteResponse)))
+
+    async def make_directory(
+        self, sandbox_id: str, path: str, **options: Unpack[RequestOptions]
+    ) -> DirectoryCreateResponse:
+        """Create a directory and any missing parents."""
+        request = _mkdir_request(sandbox_id, path, options)
+        return await self._client.run(single(request, partial(parse_model, DirectoryCreateResponse)))
+
+    async def upload_file(
+        self, sandbox_id: str, file: FileSource, path: str | None = None, **options: Unpack[RequestOptions]
+    ) -> FileUploadResponse:
+        """Upload a local file (path, bytes or binary file object) to `path` (default: its name in /home/user)."""
+        request = _upload_request(sandbox_id, file, path, options)
+        return await self._client.run(single(request, partial(parse_model, FileUploadResponse)))
+
+    async def download_file(self, sandbox_id: str, path: str, **options: Unpack[RequestOptions]) -> bytes:
+        """A file's exact bytes."""
+        return await self._client.run(single(_download_request(sandbox_id, path, options), _bytes_answer))
+
+    async def write(
+        self, sandbox_id: str, path: str, data: FileData, user: str | None = None, mode: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> WriteInfo:  # fmt: skip
+        """Write text (UTF-8) or bytes to `path` as multipart upload; `mode` like 0o755."""
+        request, size = _write_request(sandbox_id, path, data, user, mode, options)
+        return await self._client.run(single(request, partial(_write_answer, size)))
+
+    async def write_files(
+        self, sandbox_id: str, files: FileEntries, user: str | None = None, **options: Unpack[RequestOptions]
+    ) -> WriteInfos:
+        """Write several files in one request; an entry whose `error` is set was not written."""
+        request = _write_files_request(sandbox_id, files, user, options)
+        return await self._client.run(single(request, _write_files_answer))
+
+    async def run_command(
+        self, sandbox_id: str, command: str, args: Sequence[str] | None = None, working_dir: str | None = None,
+        environment: Mapping[str, str] | None = None, timeout: float | None = None,
+        **options: Unpack[TimedRequestOptions],
+    ) -> Execution:  # fmt: skip
+        """Run a command (with `args`, or a whole shell line) and wait for it; `timeout` in seconds."""
+        request = _command_request(
+            sandbox_id,
+            command,
+            args,
+            working_dir,
+            environment,
+            timeout,
+            _request_options(options),
+            self._client.timeout,
+        )
+        return await self._client.run(single(request, _command_answer))
+
+    async def run_code(
+        self, sandbox_id: str, code: str, language: str = "python", context_id: str | None = None,
+        environment: Mapping[str, str] | None = None, timeout: float | None = None,
+        **options: Unpack[TimedRequestOptions],
+    ) -> Execution:  # fmt: skip
+        """Run code; with `context_id` the interpreter state persists between runs. `timeout` in seconds."""
+        request = _code_request(
+            sandbox_id,
+            code,
+            language,
+            context_id,
+            environment,
+            timeout,
+            _request_options(options),
+            self._client.timeout,
+        )
+        return await self._client.run(single(request, _code_answer))
+
+    async def create_code_context(
+        self,
+        sandbox_id: str,
+        language: str = "python",
+        cwd: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> CodeContext:
+        """Start a persistent interpreter in the sandbox."""
+        request = _context_create_request(sandbox_id, language, cwd, options)
+        return await self._client.run(single(request, partial(parse_model, CodeContext)))
+
+    async def get_code_context(
+        self, sandbox_id: str, context_id: str, **options: Unpack[RequestOptions]
+    ) -> CodeContext:
+        """A persistent interpreter's id, language and working directory."""
+        request = _context_request("GET", sandbox_id, context_id, options)
+        return await self._client.run(single(request, partial(parse_model, CodeContext)))
+
+    async def delete_code_context(
+        self, sandbox_id: str, context_id: str, **options: Unpack[RequestOptions]
+    ) -> CodeContextDeleteResponse:
+        """Stop a persistent interpreter; its state is lost."""
+        request = _context_request("DELETE", sandbox_id, context_id, options)
+        return await self._client.run(single(request, partial(parse_model, CodeContextDeleteResponse)))

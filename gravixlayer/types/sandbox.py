@@ -1,0 +1,372 @@
+"""Sandbox service responses (spec §8) and the typed execution returned by code and command runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pydantic
+
+from .._models import BaseModel
+
+__all__ = [
+    "Template",
+    "TemplateList",
+    "SandboxInfo",
+    "SandboxList",
+    "SandboxKillResponse",
+    "SandboxTimeoutResponse",
+    "SandboxMetrics",
+    "SandboxHostURL",
+    "SandboxConnectResponse",
+    "FileInfo",
+    "FileList",
+    "FileReadResponse",
+    "FileWriteResponse",
+    "FileDeleteResponse",
+    "DirectoryCreateResponse",
+    "FileUploadResponse",
+    "WriteInfo",
+    "CodeContext",
+    "CodeContextDeleteResponse",
+    "ExecutionError",
+    "ExecutionLogs",
+    "ExecutionResult",
+    "Execution",
+    "code_run_fields",
+    "command_run_fields",
+]
+
+
+class Template(BaseModel):
+    """A sandbox template: what a new sandbox starts from and the resources it gets."""
+
+    id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    vcpu_count: int | None = None
+    memory_mb: int | None = None
+    disk_size_mb: int | None = None
+    visibility: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    provider: str | None = None
+    region: str | None = None
+
+
+class TemplateList(BaseModel):
+    """`GET /templates`: iterate it, index it or take its `len` (the templates are in `.templates`)."""
+
+    templates: list[Template] = pydantic.Field(default_factory=list)
+    limit: int | None = None
+    offset: int | None = None
+
+    def __iter__(self) -> Iterator[Template]:  # type: ignore[override]
+        return iter(self.templates)
+
+    def __len__(self) -> int:
+        return len(self.templates)
+
+    def __getitem__(self, index: int) -> Template:
+        return self.templates[index]
+
+
+class SandboxInfo(BaseModel):
+    """A sandbox as the service describes it; `status` is `running`, `paused` or `stopped`."""
+
+    _repr_fields = ("sandbox_id", "status", "template", "name", "started_at", "timeout_at")
+
+    sandbox_id: str
+    status: str | None = None
+    name: str | None = None
+    template: str | None = None
+    template_id: str | None = None
+    provider: str | None = None
+    region: str | None = None
+    started_at: str | None = None
+    timeout_at: str | None = None
+    ended_at: str | None = None
+    cpu_count: int | None = None
+    memory_mb: int | None = None
+    disk_size_mb: int | None = None
+    metadata: dict[str, Any] = pydantic.Field(default_factory=dict)
+    ip_address: str | None = None
+    ssh_enabled: bool | None = None
+
+    @pydantic.field_validator("metadata", mode="before")
+    @classmethod
+    def _null_metadata(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+    @property
+    def id(self) -> str:
+        return self.sandbox_id
+
+
+class SandboxList(BaseModel):
+    """`GET /sandboxes`: iterate it, index it or take its `len` (the sandboxes are in `.sandboxes`)."""
+
+    sandboxes: list[SandboxInfo] = pydantic.Field(default_factory=list)
+    total: int | None = None
+
+    def __iter__(self) -> Iterator[SandboxInfo]:  # type: ignore[override]
+        return iter(self.sandboxes)
+
+    def __len__(self) -> int:
+        return len(self.sandboxes)
+
+    def __getitem__(self, index: int) -> SandboxInfo:
+        return self.sandboxes[index]
+
+
+class SandboxKillResponse(BaseModel):
+    message: str | None = None
+    sandbox_id: str | None = None
+
+
+class SandboxTimeoutResponse(BaseModel):
+    message: str | None = None
+    timeout: int | None = None
+    timeout_at: str | None = None
+
+
+class SandboxMetrics(BaseModel):
+    """Resource use: `cpu_usage` in percent of one CPU, memory in MB, disk and network counters in bytes."""
+
+    timestamp: str | None = None
+    cpu_usage: float | None = None
+    memory_usage: float | None = None
+    memory_total: float | None = None
+    disk_read: int | None = None
+    disk_write: int | None = None
+    network_rx: int | None = None
+    network_tx: int | None = None
+
+
+class SandboxHostURL(BaseModel):
+    url: str
+
+
+class SandboxConnectResponse(BaseModel):
+    sandbox_id: str | None = None
+    status: str | None = None
+    domain: str | None = None
+    message: str | None = None
+
+
+class FileInfo(BaseModel):
+    """One directory entry; `modified` is read from `modified`, `mod_time` or `modified_at`."""
+
+    _repr_fields = ("name", "path", "size", "is_dir", "modified")
+
+    name: str
+    path: str | None = None
+    size: int | None = None
+    is_dir: bool = False
+    modified: str | None = pydantic.Field(
+        default=None, validation_alias=pydantic.AliasChoices("modified", "mod_time", "modified_at")
+    )
+    mode: str | None = None
+
+
+class FileList(BaseModel):
+    """`files/list`: iterate it, index it or take its `len` (the entries are in `.files`)."""
+
+    files: list[FileInfo] = pydantic.Field(default_factory=list)
+
+    def __iter__(self) -> Iterator[FileInfo]:  # type: ignore[override]
+        return iter(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, index: int) -> FileInfo:
+        return self.files[index]
+
+    def names(self) -> list[str]:
+        return [entry.name for entry in self.files]
+
+
+class FileReadResponse(BaseModel):
+    content: str
+    path: str | None = None
+    size: int | None = None
+
+
+class FileWriteResponse(BaseModel):
+    message: str | None = None
+    path: str | None = None
+    bytes_written: int | None = None
+
+
+class FileDeleteResponse(BaseModel):
+    message: str | None = None
+    path: str | None = None
+
+
+class DirectoryCreateResponse(BaseModel):
+    message: str | None = None
+    path: str | None = None
+
+
+class FileUploadResponse(BaseModel):
+    message: str | None = None
+    path: str | None = None
+    size: int | None = None
+
+
+class WriteInfo(BaseModel):
+    """One file written by the multipart `write` / `write_files`; `error` is set when that file failed."""
+
+    path: str | None = None
+    name: str | None = None
+    type: str | None = None
+    size: int | None = None
+    error: str | None = None
+
+
+class CodeContext(BaseModel):
+    """A persistent interpreter: pass its `id` as `context_id` and variables survive between runs."""
+
+    id: str = pydantic.Field(validation_alias=pydantic.AliasChoices("id", "context_id"))
+    language: str | None = None
+    cwd: str | None = None
+    created_at: str | None = None
+    last_used: str | None = None
+
+    @property
+    def context_id(self) -> str:
+        return self.id
+
+
+class CodeContextDeleteResponse(BaseModel):
+    message: str | None = None
+    context_id: str | None = None
+
+
+class ExecutionError(BaseModel):
+    """Why a run failed: exception class name, its message, and the formatted traceback."""
+
+    name: str
+    value: str = ""
+    traceback: str = ""
+
+
+class ExecutionLogs(BaseModel):
+    """Output, one entry per line (without the line break)."""
+
+    stdout: list[str] = pydantic.Field(default_factory=list)
+    stderr: list[str] = pydantic.Field(default_factory=list)
+
+
+class ExecutionResult(BaseModel):
+    """A displayed value (the final expression of a code run), in every representation the kernel made."""
+
+    _repr_fields = ("text", "html", "markdown", "png", "is_main_result")
+
+    text: str | None = None
+    html: str | None = None
+    markdown: str | None = None
+    svg: str | None = None
+    png: str | None = None
+    jpeg: str | None = None
+    latex: str | None = None
+    json_data: Any = pydantic.Field(default=None, alias="json")
+    chart: dict[str, Any] | None = None
+    is_main_result: bool | None = None
+
+
+class Execution(BaseModel):
+    """What a code or command run produced.
+
+    `stdout` / `stderr` are the joined text, `logs` the same output line by line. `exit_code` is the
+    command's exit status; for code runs it is 0 without an error and 1 with one. `success` is true
+    when the run finished without error (and, for commands, with the status the service reported).
+    """
+
+    _repr_fields = ("stdout", "stderr", "exit_code", "error", "results", "success")
+
+    stdout: str = ""
+    stderr: str = ""
+    logs: ExecutionLogs = pydantic.Field(default_factory=ExecutionLogs)
+    exit_code: int | None = None
+    error: ExecutionError | None = None
+    results: list[ExecutionResult] = pydantic.Field(default_factory=list)
+    success: bool = True
+    duration_ms: int | None = None
+    execution_id: str | None = None
+
+    @property
+    def text(self) -> str | None:
+        """The text of the main result (the value of the final expression), if there was one."""
+        for result in self.results:
+            if result.is_main_result or result.is_main_result is None:
+                return result.text
+        return None
+
+
+def code_run_fields(data: Any) -> Any:
+    """A `code/run` answer (spec §8.8) as `Execution` fields; anything but an object is left to fail validation."""
+    if not isinstance(data, dict):
+        return data
+    body = dict(data)
+    raw_logs = body.get("logs")
+    logs: dict[str, Any] = raw_logs if isinstance(raw_logs, dict) else {}
+    stdout = [str(line) for line in logs.get("stdout") or []]
+    stderr = [str(line) for line in logs.get("stderr") or []]
+    error = _error_object(body.get("error"), default_name="ExecutionError")
+    results = body.get("results")
+    if isinstance(results, dict):  # older servers sent a single object
+        results = [results] if results else []
+    body.update(
+        logs={"stdout": stdout, "stderr": stderr},
+        stdout=body["stdout"] if isinstance(body.get("stdout"), str) else "\n".join(stdout),
+        stderr=body["stderr"] if isinstance(body.get("stderr"), str) else "\n".join(stderr),
+        error=error,
+        results=results or [],
+        exit_code=body.get("exit_code", 0 if error is None else 1),
+        success=body.get("success", error is None),
+    )
+    return body
+
+
+def command_run_fields(data: Any) -> Any:
+    """A `commands/run` answer (spec §8.7) as `Execution` fields; `logs` are its output split into lines."""
+    if not isinstance(data, dict):
+        return data
+    body = dict(data)
+    stdout = body["stdout"] if isinstance(body.get("stdout"), str) else ""
+    stderr = body["stderr"] if isinstance(body.get("stderr"), str) else ""
+    name = "TimeoutError" if body.get("timed_out") else "CommandError"
+    error = _error_object(body.get("error"), default_name=name)
+    success = body.get("success")
+    if not isinstance(success, bool):
+        success = error is None and body.get("exit_code") in (0, None)
+    body.update(
+        stdout=stdout,
+        stderr=stderr,
+        logs={"stdout": stdout.splitlines(), "stderr": stderr.splitlines()},
+        error=error,
+        success=success,
+    )
+    return body
+
+
+def _error_object(error: Any, *, default_name: str) -> dict[str, Any] | None:
+    """An error as `{name, value, traceback}`, whether it came as an object or as plain text."""
+    if error is None or error == "" or error == {}:
+        return None
+    if isinstance(error, str):
+        return {"name": default_name, "value": error, "traceback": ""}
+    if isinstance(error, dict):
+        traceback = error.get("traceback", "")
+        if isinstance(traceback, list):
+            traceback = "\n".join(str(line) for line in traceback)
+        value = error.get("value") if error.get("value") is not None else error.get("message", "")
+        return {
+            **error,
+            "name": str(error.get("name") or default_name),
+            "value": str(value),
+            "traceback": str(traceback or ""),
+        }
+    return {"name": default_name, "value": str(error), "traceback": ""}
