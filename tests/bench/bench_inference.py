@@ -1,0 +1,178 @@
+"""Per-request overhead, streaming, async fan-out and import time: gravixlayer vs raw httpx vs openai-python.
+
+Ratios are gravixlayer's cost over the baseline's (lower is better; 1.00 = no overhead), measured side by
+side in one run against one GravixLayer Local.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+
+from gravixlayer import AsyncGravixLayer, GravixLayer
+from gravixlayer.local import LocalServer
+
+from ._table import best_of, print_table, row
+
+MODEL = "qwen/qwen-2.5-vl-7b-instruct"
+EMBED = "microsoft/multilingual-e5-large"
+MESSAGES = [{"role": "user", "content": "Hello!"}]
+
+
+def _openai(server: LocalServer) -> Any:
+    try:
+        import openai
+    except ImportError:
+        return None
+    return openai
+
+
+def import_times(runs: int = 7) -> dict[str, float]:
+    def once(module: str) -> float:
+        code = f"import time; t=time.perf_counter(); import {module}; print(time.perf_counter()-t)"
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        return float(out.stdout)
+
+    result = {}
+    for module in ("httpx", "gravixlayer", "openai"):
+        try:
+            result[module] = statistics.median(once(module) for _ in range(runs))
+        except subprocess.CalledProcessError:
+            continue
+    code = "import time; t=time.perf_counter(); from gravixlayer import GravixLayer; print(time.perf_counter()-t)"
+    samples = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout) for _ in range(runs)]
+    result["from gravixlayer import GravixLayer"] = statistics.median(samples)
+    return result
+
+
+def run(n: int = 300) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    with LocalServer() as server:
+        sdk = GravixLayer(api_key=server.api_key, base_url=server.base_url, max_retries=0)
+        raw = httpx.Client(headers={"Authorization": f"Bearer {server.api_key}"})
+        openai = _openai(server)
+        oa = openai.OpenAI(api_key=server.api_key, base_url=server.base_url + "/v1/inference", max_retries=0) if openai else None
+        emb_body = {"model": EMBED, "input": "The quick brown fox", "encoding_format": "float"}
+        chat_body = {"model": MODEL, "messages": MESSAGES, "max_tokens": 16, "stream": False}
+        url = server.base_url + "/v1/inference"
+        for _ in range(50):  # warm up pools and the embedding model
+            sdk.embeddings.create(**emb_body)
+            raw.post(url + "/embeddings", json=emb_body).json()
+
+        t_sdk = best_of(lambda: sdk.embeddings.create(**emb_body), number=n)
+        t_raw = best_of(lambda: raw.post(url + "/embeddings", json=emb_body).json(), number=n)
+        rows.append(row("embeddings.create, 1 short text (per request)", t_sdk * 1e3, t_raw * 1e3, "ms", "raw httpx.Client"))
+        if oa is not None:
+            t_oa = best_of(lambda: oa.embeddings.create(model=EMBED, input="The quick brown fox", encoding_format="float"), number=n)
+            rows.append(row("embeddings.create, 1 short text (per request)", t_sdk * 1e3, t_oa * 1e3, "ms", "openai-python"))
+
+        t_sdk = best_of(lambda: sdk.chat.completions.create(**chat_body), number=n)
+        t_raw = best_of(lambda: raw.post(url + "/chat/completions", json=chat_body).json(), number=n)
+        rows.append(row("chat.completions.create, small (per request)", t_sdk * 1e3, t_raw * 1e3, "ms", "raw httpx.Client"))
+        if oa is not None:
+            t_oa = best_of(lambda: oa.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=16), number=n)
+            rows.append(row("chat.completions.create, small (per request)", t_sdk * 1e3, t_oa * 1e3, "ms", "openai-python"))
+
+        rows += _streaming(server, sdk, raw, oa)
+        rows += asyncio.run(_fan_out(server, openai))
+        sdk.close()
+        raw.close()
+    imports = import_times()
+    rows.append(row("import gravixlayer (fresh interpreter, median)", imports["gravixlayer"] * 1e3, imports["httpx"] * 1e3, "ms", "import httpx"))
+    if "openai" in imports:
+        rows.append(row("import gravixlayer (fresh interpreter, median)", imports["gravixlayer"] * 1e3, imports["openai"] * 1e3, "ms", "import openai"))
+    rows.append(row("from gravixlayer import GravixLayer", imports["from gravixlayer import GravixLayer"] * 1e3, imports["httpx"] * 1e3, "ms", "import httpx"))
+    return rows
+
+
+def _streaming(server: LocalServer, sdk: GravixLayer, raw: httpx.Client, oa: Any) -> list[dict[str, Any]]:
+    body = {"model": MODEL, "messages": [{"role": "user", "content": "Tell me a long story."}], "max_tokens": 400, "stream": True}
+    url = server.base_url + "/v1/inference/chat/completions"
+
+    def via_sdk() -> tuple[float, float, int]:
+        start = time.perf_counter()
+        first = 0.0
+        count = 0
+        for _chunk in sdk.chat.completions.create(**body):  # type: ignore[union-attr]
+            if not count:
+                first = time.perf_counter() - start
+            count += 1
+        return first, time.perf_counter() - start, count
+
+    def via_raw() -> tuple[float, float, int]:
+        import json
+
+        start = time.perf_counter()
+        first = 0.0
+        count = 0
+        with raw.stream("POST", url, json=body) as response:
+            for line in response.iter_lines():
+                if line.startswith("data: ") and line != "data: [DONE]":
+                    json.loads(line[6:])
+                    if not count:
+                        first = time.perf_counter() - start
+                    count += 1
+        return first, time.perf_counter() - start, count
+
+    def via_openai() -> tuple[float, float, int]:
+        start = time.perf_counter()
+        first = 0.0
+        count = 0
+        for _chunk in oa.chat.completions.create(model=MODEL, messages=body["messages"], max_tokens=400, stream=True):
+            if not count:
+                first = time.perf_counter() - start
+            count += 1
+        return first, time.perf_counter() - start, count
+
+    def measure(fn: Any) -> tuple[float, float]:
+        samples = [fn() for _ in range(15)]
+        ttfc = statistics.median(s[0] for s in samples)
+        rate = statistics.median(s[2] / s[1] for s in samples)
+        return ttfc, rate
+
+    s_ttfc, s_rate = measure(via_sdk)
+    r_ttfc, r_rate = measure(via_raw)
+    rows = [
+        row("chat stream: time to first chunk", s_ttfc * 1e3, r_ttfc * 1e3, "ms", "raw httpx iter_lines"),
+        row("chat stream: chunks consumed per second", s_rate, r_rate, "chunks/s", "raw httpx iter_lines", higher_is_better=True),
+    ]
+    if oa is not None:
+        o_ttfc, o_rate = measure(via_openai)
+        rows += [
+            row("chat stream: time to first chunk", s_ttfc * 1e3, o_ttfc * 1e3, "ms", "openai-python"),
+            row("chat stream: chunks consumed per second", s_rate, o_rate, "chunks/s", "openai-python", higher_is_better=True),
+        ]
+    return rows
+
+
+async def _fan_out(server: LocalServer, openai: Any, n: int = 1000) -> list[dict[str, Any]]:
+    body = {"model": EMBED, "input": "fan out", "encoding_format": "float"}
+    url = server.base_url + "/v1/inference/embeddings"
+
+    async def timed(make: Any) -> float:
+        start = time.perf_counter()
+        await asyncio.gather(*[make() for _ in range(n)])
+        return time.perf_counter() - start
+
+    async with AsyncGravixLayer(api_key=server.api_key, base_url=server.base_url, max_retries=0) as sdk:
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {server.api_key}"}, limits=httpx.Limits(max_connections=100)) as raw:
+            await timed(lambda: sdk.embeddings.create(**body))
+            t_sdk = statistics.median([await timed(lambda: sdk.embeddings.create(**body)) for _ in range(3)])
+            t_raw = statistics.median([await timed(lambda: raw.post(url, json=body)) for _ in range(3)])
+            rows = [row(f"async fan-out: {n} concurrent embeddings (total)", t_sdk, t_raw, "s", "raw httpx.AsyncClient")]
+            if openai is not None:
+                oa = openai.AsyncOpenAI(api_key=server.api_key, base_url=server.base_url + "/v1/inference", max_retries=0)
+                t_oa = statistics.median([await timed(lambda: oa.embeddings.create(model=EMBED, input="fan out", encoding_format="float")) for _ in range(3)])
+                await oa.close()
+                rows.append(row(f"async fan-out: {n} concurrent embeddings (total)", t_sdk, t_oa, "s", "openai.AsyncOpenAI"))
+    return rows
+
+
+if __name__ == "__main__":
+    print_table(run())
