@@ -386,7 +386,7 @@ def _upsert_many_step(
     index_id: str, vectors: Iterable[VectorInput], batch_size: int, progress: bool, options: RequestOptions
 ) -> Step[BatchUpsertResponse]:
     path = f"{_quote(index_id, 'index_id')}/batch"
-    if isinstance(vectors, (str, bytes, Mapping)):
+    if isinstance(vectors, (str, bytes, Mapping)) or not isinstance(vectors, Iterable):
         raise GravixLayerValidationError("vectors must be a list (or iterable) of vectors")
     items = _items((_vector_item(item, i) for i, item in enumerate(vectors)), vectors)
     return (yield from _batch_step(path, items, _batch_size(batch_size), progress, _length(vectors), options))
@@ -397,7 +397,7 @@ def _upsert_text_many_step(
     options: RequestOptions,
 ) -> Step[BatchUpsertResponse]:  # fmt: skip
     path = f"{_quote(index_id, 'index_id')}/text/batch"
-    if isinstance(texts, (str, bytes, Mapping)):
+    if isinstance(texts, (str, bytes, Mapping)) or not isinstance(texts, Iterable):
         raise GravixLayerValidationError("texts must be a list (or iterable) of texts")
     if model is not None:
         model = require_str("model", model)
@@ -473,6 +473,8 @@ def _update_step(
 
 
 def _ids_argument(ids: str | Iterable[str]) -> list[str]:
+    if not isinstance(ids, (str, Iterable)) or isinstance(ids, (bytes, Mapping)):
+        raise GravixLayerValidationError(f"ids must be an id or a list of ids, got {type(ids).__name__}")
     values = [ids] if isinstance(ids, str) else list(ids)
     if not values:
         raise GravixLayerValidationError("ids must name at least one vector")
