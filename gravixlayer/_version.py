@@ -1,15 +1,3 @@
-"""The installed version, read from package metadata so the User-Agent never goes stale (D13)."""
+"""The package version: pyproject.toml reads it from here, so the User-Agent can never go stale (D13)."""
 
-from __future__ import annotations
-
-
-def _read_version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("gravixlayer")
-    except Exception:  # not installed (running from a source tree)
-        return "0.0.0+local"
-
-
-__version__ = _read_version()
+__version__ = "0.1.0"
