@@ -11,7 +11,7 @@ import math
 import os
 import posixpath
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -375,6 +375,8 @@ def _write_request(
 def _write_files_request(
     sandbox_id: str, files: FileEntries, user: str | None, options: RequestOptions
 ) -> APIRequest:
+    if not isinstance(files, (Mapping, Iterable)) or isinstance(files, (str, bytes)):
+        raise GravixLayerValidationError("files must be a mapping or a list of (path, data) pairs")
     items = list(files.items()) if isinstance(files, Mapping) else list(files)
     if not items:
         raise GravixLayerValidationError("files must name at least one file")
