@@ -301,6 +301,8 @@ class _Download:
     so an interrupted download never leaves a partial file under the target's name."""
 
     def __init__(self, file_id: str, path: str | os.PathLike[str], progress: bool) -> None:
+        if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+            raise GravixLayerValidationError(f"path must be a file or directory path, got {path!r}")
         self.file_id = file_id
         self.path = Path(path)
         self.progress = progress
