@@ -22,6 +22,8 @@ __all__ = ["Completions", "AsyncCompletions"]
 def _create_request(*, model: str, prompt: str | list[str], stream: bool, options: RequestOptions, **params: Any) -> APIRequest:
     if not isinstance(prompt, (str, list)) or (isinstance(prompt, list) and not all(isinstance(p, str) for p in prompt)):
         raise GravixLayerValidationError(f"prompt must be a string or a list of strings, got {type(prompt).__name__}")
+    if isinstance(prompt, list) and not prompt:
+        raise GravixLayerValidationError("prompt must not be an empty list")
     body = {"model": require_str("model", model), "prompt": prompt, "stream": bool(stream), **without_none(**params)}
     return APIRequest("POST", "inference", "completions", options=options, stream=bool(stream)).with_body(body)
 
