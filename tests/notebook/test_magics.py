@@ -44,7 +44,9 @@ def test_config_traitlets_are_reachable_with_percent_config(ip: InteractiveShell
     ip.run_line_magic("config", f"GravixMagics.default_model = '{MODEL}'")
     ip.run_line_magic("config", "GravixMagics.max_history = 3")
     assert magics.default_model == MODEL and magics.max_history == 3
-    with pytest.raises(Exception):
+    from traitlets import TraitError
+
+    with pytest.raises(TraitError, match="max_history must be 0 or more"):
         magics.max_history = -1
 
 
