@@ -8,12 +8,15 @@ are filled in, so code written against either family works.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pydantic
 
 from .._models import BaseModel
 from ._lists import DataList
+
+if TYPE_CHECKING:
+    import pandas
 
 __all__ = ["Accelerator", "AcceleratorList"]
 
@@ -103,3 +106,9 @@ class Accelerator(BaseModel):
 
 class AcceleratorList(DataList[Accelerator]):
     """`accelerators.list()`: iterate it, index it, or read `.data`."""
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """One row per GPU type: id, model, name, memory (GB), link, provider, pricing (USD/hour), status."""
+        from .._dataframes import accelerators_frame
+
+        return accelerators_frame(self.data)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._models import BaseModel
 from ._lists import DataList
+
+if TYPE_CHECKING:
+    import pandas
 
 __all__ = [
     "Deployment",
@@ -58,6 +63,12 @@ class Deployment(BaseModel):
 
 class DeploymentList(DataList[Deployment]):
     """`deployments.list()`: iterate it, index it, or read `.data`."""
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """One row per deployment: id, name, model, GPU, count, replicas, status, created_at (UTC)."""
+        from .._dataframes import deployments_frame
+
+        return deployments_frame(self.data)
 
 
 class DeploymentDeleteResponse(BaseModel):

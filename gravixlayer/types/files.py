@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pydantic
 
 from .._models import BaseModel
 from ._lists import DataList
+
+if TYPE_CHECKING:
+    import pandas
 
 __all__ = ["FILE_PURPOSES", "FileObject", "FileUploadResponse", "FileList", "FileDeleteResponse"]
 
@@ -54,6 +57,12 @@ class FileList(DataList[FileObject]):
     """`files.list()`: iterate it, index it, or read `.data` (newest first on GravixLayer Local)."""
 
     object: str | None = None
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """One row per file: id, filename, bytes, purpose, created_at (UTC datetime), expires_after."""
+        from .._dataframes import files_frame
+
+        return files_frame(self.data)
 
 
 class FileDeleteResponse(BaseModel):

@@ -58,15 +58,12 @@ class MemoryResults(ListModel[MemoryItem]):
     def data(self) -> list[MemoryItem]:
         return self.results
 
-    def to_pandas(self) -> pandas.DataFrame:
-        """One row per memory: id, memory, score, memory_type, created_at, updated_at, metadata."""
-        try:
-            import pandas
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("to_pandas() needs pandas: pip install pandas") from exc
-        columns = ["id", "memory", "score", "memory_type", "created_at", "updated_at", "metadata"]
-        rows = [{name: getattr(item, name) for name in columns} for item in self.results]
-        return pandas.DataFrame(rows, columns=columns)
+    def to_pandas(self, *, flatten: bool = True) -> pandas.DataFrame:
+        """One row per memory: id, memory, score (float), memory_type, user_id, created_at/updated_at
+        (UTC datetimes) and `metadata.*` columns (`flatten=False`: one `metadata` column of dicts)."""
+        from .._dataframes import memories_frame
+
+        return memories_frame(self.results, flatten=flatten)
 
 
 MemorySearchResult = MemoryResults

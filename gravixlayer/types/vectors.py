@@ -70,22 +70,6 @@ class ListModel(BaseModel, Generic[T]):
     __str__ = __repr__
 
 
-def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pandas.DataFrame:
-    try:
-        import pandas
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("to_pandas() needs pandas: pip install pandas") from exc
-    return pandas.DataFrame(rows, columns=columns) if not rows else pandas.DataFrame(rows)
-
-
-def _flatten(base: dict[str, Any], metadata: dict[str, Any] | None) -> dict[str, Any]:
-    """One row: the base columns, then one column per metadata key (prefixed when a name clashes)."""
-    row = dict(base)
-    for key, value in (metadata or {}).items():
-        row[f"metadata.{key}" if key in base else key] = value
-    return row
-
-
 # -- indexes ---------------------------------------------------------------------------------------
 
 
@@ -130,9 +114,11 @@ class VectorIndexList(ListModel[VectorIndex]):
         """The vendor SDK's name for `data`."""
         return self.data
 
-    def to_pandas(self) -> pandas.DataFrame:
-        columns = list(VectorIndex.model_fields)
-        return _frame([index.to_dict() for index in self.data], columns)
+    def to_pandas(self, *, flatten: bool = True) -> pandas.DataFrame:
+        """One row per index; timestamps as UTC datetimes, metadata as `metadata.*` columns."""
+        from .._dataframes import indexes_frame
+
+        return indexes_frame(self.data, flatten=flatten)
 
 
 # -- vectors ---------------------------------------------------------------------------------------
@@ -174,15 +160,14 @@ class VectorList(ListModel[Vector]):
     def ids(self) -> list[str]:
         return [vector.id for vector in self.data]
 
-    def to_pandas(self, *, include_values: bool = False) -> pandas.DataFrame:
-        """One row per vector: `id`, one column per metadata key, and `embedding` when asked."""
-        rows = []
-        for vector in self.data:
-            base: dict[str, Any] = {"id": vector.id}
-            if include_values:
-                base["embedding"] = vector.embedding
-            rows.append(_flatten(base, vector.metadata))
-        return _frame(rows, ["id", "embedding"] if include_values else ["id"])
+    def to_pandas(
+        self, *, embeddings: bool = False, flatten: bool = True, include_values: bool = False
+    ) -> pandas.DataFrame:
+        """One row per vector: `id`, `metadata.*` columns, UTC timestamps, and `embedding` (one float32
+        array per row) only with `embeddings=True` (`include_values=True` is the same)."""
+        from .._dataframes import vectors_frame
+
+        return vectors_frame(self.data, embeddings=embeddings or include_values, flatten=flatten)
 
 
 class VectorIdList(ListModel[str]):
@@ -236,15 +221,12 @@ class SearchResponse(ListModel[SearchHit]):
 
     __str__ = __repr__
 
-    def to_pandas(self) -> pandas.DataFrame:
-        """One row per hit: `id`, `score`, one column per metadata key, and `values` when returned."""
-        rows = []
-        for hit in self.hits:
-            base: dict[str, Any] = {"id": hit.id, "score": hit.score}
-            if hit.values is not None:
-                base["values"] = hit.values
-            rows.append(_flatten(base, hit.metadata))
-        return _frame(rows, ["id", "score"])
+    def to_pandas(self, *, embeddings: bool = False, flatten: bool = True) -> pandas.DataFrame:
+        """One row per hit, best first: `id`, `score` (float), `metadata.*` columns, and `embedding` (one
+        float32 array per row) only with `embeddings=True` and a search made with `include_values=True`."""
+        from .._dataframes import hits_frame
+
+        return hits_frame(self.hits, embeddings=embeddings, flatten=flatten)
 
 
 VectorSearchResponse = SearchResponse

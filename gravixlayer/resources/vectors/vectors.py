@@ -10,6 +10,7 @@ tells the caller which ids were written.
 from __future__ import annotations
 
 import logging
+import math
 import numbers
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -80,22 +81,36 @@ def _quote(value: str, name: str) -> str:
     return quote(require_str(name, value), safe="")
 
 
+_PLAIN_NUMBERS = frozenset({float, int})
+
+
 def as_embedding(value: Any, name: str = "embedding") -> list[float]:
     """A list of floats from a list, tuple or numpy array of numbers (checked here, not on the server)."""
     if hasattr(value, "tolist") and not isinstance(value, (list, tuple)):
+        kind = getattr(getattr(value, "dtype", None), "kind", None)
+        if kind is not None and kind not in "fiu":
+            raise GravixLayerValidationError(f"{name} must hold numbers, got an array of dtype {value.dtype}")
         value = value.tolist()
     if not isinstance(value, (list, tuple)) or not value:
         raise GravixLayerValidationError(f"{name} must be a non-empty list of numbers, got {type(value).__name__}")
-    convert = False
+    if set(map(type, value)) <= _PLAIN_NUMBERS:  # the fast path: C-level passes only
+        if not math.isfinite(sum(value)):
+            _non_finite(value, name)
+        return value if isinstance(value, list) else list(value)
     for x in value:
-        kind = type(x)
-        if kind is not float and kind is not int:
-            if isinstance(x, bool) or not isinstance(x, numbers.Real):
-                raise GravixLayerValidationError(f"{name} must contain only numbers, found {x!r}")
-            convert = True  # numpy scalars and friends: JSON needs plain floats
-    if convert:
-        return [float(x) for x in value]
-    return value if isinstance(value, list) else list(value)
+        if isinstance(x, bool) or not isinstance(x, numbers.Real):
+            raise GravixLayerValidationError(f"{name} must contain only numbers, found {x!r}")
+    floats = [float(x) for x in value]  # numpy scalars and friends: JSON needs plain floats
+    if not math.isfinite(sum(floats)):
+        _non_finite(floats, name)
+    return floats
+
+
+def _non_finite(values: Sequence[float], name: str) -> None:
+    for i, x in enumerate(values):
+        if not math.isfinite(x):
+            raise GravixLayerValidationError(f"{name}[{i}] is {x!r}; JSON carries only finite numbers")
+    raise GravixLayerValidationError(f"{name} holds values too large to add up; scale the vector down")
 
 
 def _metadata(value: Any, name: str = "metadata") -> dict[str, Any]:
@@ -566,6 +581,29 @@ def delete_all_step(index_id: str, options: RequestOptions) -> Step[VectorDelete
 # -- resources -------------------------------------------------------------------------------------
 
 
+def _upsert_dataframe_step(
+    index_id: str, df: Any, id_column: str | None, text_column: str | None, embedding_column: str | None,
+    metadata_columns: Sequence[str] | None, model: str | None, batch_size: int, progress: bool | None,
+    options: RequestOptions,
+) -> Step[BatchUpsertResponse]:  # fmt: skip
+    """Rows of a DataFrame -> the batch upserts (conversion in gravixlayer._dataframes; pandas not imported)."""
+    from ..._dataframes import dataframe_to_vectors, want_progress
+
+    try:
+        is_text, items = dataframe_to_vectors(
+            df, id_column=id_column, text_column=text_column, embedding_column=embedding_column,
+            metadata_columns=metadata_columns,
+        )  # fmt: skip
+    except (KeyError, ValueError) as exc:
+        raise GravixLayerValidationError(str(exc).strip("'\"")) from exc
+    show = want_progress(progress, len(items))
+    if is_text:
+        if not model:
+            raise GravixLayerValidationError("text_column= needs model=, the embedding model for the texts")
+        return (yield from _upsert_text_many_step(index_id, items, model, batch_size, show, options))
+    return (yield from _upsert_many_step(index_id, items, batch_size, show, options))
+
+
 class _Bound:
     index_id: str
 
@@ -633,6 +671,31 @@ class IndexVectors(_Bound, SyncAPIResource):
         """
         return self._client.run(
             _upsert_text_many_step(self.index_id, texts, model, batch_size, progress, options)
+        )
+
+    def upsert_dataframe(
+        self,
+        df: Any,
+        id_column: str | None = None,
+        text_column: str | None = None,
+        embedding_column: str | None = None,
+        metadata_columns: Sequence[str] | None = None,
+        model: str | None = None,
+        batch_size: int = MAX_BATCH_VECTORS,
+        progress: bool | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> BatchUpsertResponse:
+        """Upsert the rows of a pandas DataFrame in batches (a progress bar in notebooks; `progress=`).
+
+        Give `text_column=` (embedded on the server with `model=`) or `embedding_column=`; `id_column=`
+        names the ids (missing ones get a UUID4). Metadata: `metadata_columns=`, or by default every
+        `metadata.*` column, so a frame from `to_pandas(embeddings=True)` goes back unchanged.
+        """
+        return self._client.run(
+            _upsert_dataframe_step(
+                self.index_id, df, id_column, text_column, embedding_column, metadata_columns, model,
+                batch_size, progress, options,
+            )  # fmt: skip
         )
 
     def batch_upsert(self, vectors: Iterable[VectorInput], **options: Unpack[RequestOptions]) -> BatchUpsertResponse:
@@ -784,6 +847,31 @@ class AsyncIndexVectors(_Bound, AsyncAPIResource):
         """
         return await self._client.run(
             _upsert_text_many_step(self.index_id, texts, model, batch_size, progress, options)
+        )
+
+    async def upsert_dataframe(
+        self,
+        df: Any,
+        id_column: str | None = None,
+        text_column: str | None = None,
+        embedding_column: str | None = None,
+        metadata_columns: Sequence[str] | None = None,
+        model: str | None = None,
+        batch_size: int = MAX_BATCH_VECTORS,
+        progress: bool | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> BatchUpsertResponse:
+        """Upsert the rows of a pandas DataFrame in batches (a progress bar in notebooks; `progress=`).
+
+        Give `text_column=` (embedded on the server with `model=`) or `embedding_column=`; `id_column=`
+        names the ids (missing ones get a UUID4). Metadata: `metadata_columns=`, or by default every
+        `metadata.*` column, so a frame from `to_pandas(embeddings=True)` goes back unchanged.
+        """
+        return await self._client.run(
+            _upsert_dataframe_step(
+                self.index_id, df, id_column, text_column, embedding_column, metadata_columns, model,
+                batch_size, progress, options,
+            )  # fmt: skip
         )
 
     async def batch_upsert(
