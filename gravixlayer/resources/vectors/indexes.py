@@ -127,8 +127,9 @@ def create_index_request(
     return APIRequest("POST", "vectors", "indexes", options=options, idempotent=False).with_body(body)
 
 
-def list_indexes_step(options: RequestOptions, page_size: int = LIST_PAGE_SIZE) -> Step[VectorIndexList]:
+def list_indexes_step(options: RequestOptions, page_size: int | None = None) -> Step[VectorIndexList]:
     """Every index, page after page, until the server's total is reached or a page adds nothing."""
+    page_size = page_size or LIST_PAGE_SIZE
     found: dict[str, VectorIndex] = {}
     page = 1
     request_id: str | None = None
