@@ -49,4 +49,14 @@ def to_model(cls: type[M], data: Any, response: httpx.Response | None = None) ->
 
 
 def parse_model(cls: type[M], response: httpx.Response) -> M:
-    return to_model(cls, json_body(response), response)
+    """Validate straight from the body bytes: pydantic's JSON parser is several times faster than
+    `json.loads` followed by validation, which matters for embedding-sized answers."""
+    try:
+        model = cls.model_validate_json(response.content)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        if first["type"] == "json_invalid":
+            raise _unreadable(response, "not JSON") from exc
+        raise _unreadable(response, f"{first['msg']} at {first['loc']}") from exc
+    model._request_id = response.headers.get("x-request-id")
+    return model

@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import codecs
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+import re
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import httpx
+import pydantic
 
 from ._exceptions import GravixLayerIncompleteStreamError, GravixLayerStreamError, error_class_for_status
+from ._models import BaseModel
 
 __all__ = ["ServerSentEvent", "SSEDecoder", "Stream", "AsyncStream"]
 
-T = TypeVar("T")
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -67,22 +72,14 @@ class SSEDecoder:
         self._skip_lf = False
         buffer = self._partial + text
         start = 0
-        length = len(buffer)
-        i = 0
-        while i < length:
-            ch = buffer[i]
-            if ch == "\r" or ch == "\n":
-                event = self._line(buffer[start:i])
-                if event is not None:
-                    events.append(event)
-                if ch == "\r":
-                    if i + 1 < length:
-                        if buffer[i + 1] == "\n":
-                            i += 1
-                    else:
-                        self._skip_lf = True
-                start = i + 1
-            i += 1
+        for match in _LINE_END.finditer(buffer):
+            event = self._line(buffer[start : match.start()])
+            if event is not None:
+                events.append(event)
+            start = match.end()
+        if start == len(buffer) and buffer.endswith("\r"):
+            # A CR at the end of the input may be the first half of a CRLF split across chunks.
+            self._skip_lf = True
         self._partial = buffer[start:]
         return events
 
@@ -117,27 +114,31 @@ class SSEDecoder:
 _DONE = object()
 
 
-class _EventReader(Generic[T]):
+class _EventReader(Generic[M]):
     """Turns one event into an item, the end marker, or a typed error; shared by both stream kinds."""
 
-    def __init__(self, cast: Callable[[Any], T], response: httpx.Response) -> None:
-        self._cast = cast
+    def __init__(self, model: type[M], response: httpx.Response) -> None:
+        self._model = model
         self._response = response
 
     def item(self, event: ServerSentEvent) -> Any:
-        if event.data.strip() == "[DONE]":
+        data = event.data
+        if data.strip() == "[DONE]":
             return _DONE
         if event.event == "error":
-            raise self._error(self._load(event) if event.data else {"error": "stream error"})
-        payload = self._load(event)
-        if isinstance(payload, dict) and "error" in payload and not payload.get("choices"):
-            raise self._error(payload)
+            raise self._error(self._load(event) if data else {"error": "stream error"})
+        if '"error"' in data:
+            payload = self._load(event)
+            if isinstance(payload, dict) and "error" in payload and not payload.get("choices"):
+                raise self._error(payload)
         try:
-            return self._cast(payload)
-        except ValueError as exc:
+            return self._model.model_validate_json(data)
+        except pydantic.ValidationError as exc:
+            if exc.errors()[0]["type"] == "json_invalid":
+                self._load(event)  # raises the "not JSON" error with the offending text
             raise GravixLayerStreamError(
-                f"the stream sent a chunk this SDK cannot read: {exc}",
-                body=payload,
+                f"the stream sent a chunk this SDK cannot read: {exc.errors()[0]['msg']}",
+                body=data[:2000],
                 request_id=self._response.headers.get("x-request-id"),
             ) from exc
 
@@ -176,20 +177,20 @@ class _EventReader(Generic[T]):
         )
 
 
-class Stream(Generic[T]):
+class Stream(Generic[M]):
     """A streamed answer: iterate it for typed chunks; it closes its response however you leave."""
 
-    def __init__(self, response: httpx.Response, cast: Callable[[Any], T]) -> None:
+    def __init__(self, response: httpx.Response, model: type[M]) -> None:
         self.response = response
-        self._reader = _EventReader(cast, response)
-        self._iterator: Generator[T, None, None] = self._iterate()
+        self._reader = _EventReader(model, response)
+        self._iterator: Generator[M, None, None] = self._iterate()
 
     @property
     def request_id(self) -> str | None:
         value: str | None = self.response.headers.get("x-request-id")
         return value
 
-    def _iterate(self) -> Generator[T, None, None]:
+    def _iterate(self) -> Generator[M, None, None]:
         decoder = SSEDecoder()
         try:
             try:
@@ -210,17 +211,17 @@ class Stream(Generic[T]):
         finally:
             self.response.close()
 
-    def __iter__(self) -> Iterator[T]:
+    def __iter__(self) -> Iterator[M]:
         return self._iterator
 
-    def __next__(self) -> T:
+    def __next__(self) -> M:
         return next(self._iterator)
 
     def close(self) -> None:
         self._iterator.close()
         self.response.close()
 
-    def __enter__(self) -> Stream[T]:
+    def __enter__(self) -> Stream[M]:
         return self
 
     def __exit__(
@@ -229,20 +230,20 @@ class Stream(Generic[T]):
         self.close()
 
 
-class AsyncStream(Generic[T]):
+class AsyncStream(Generic[M]):
     """The async twin of `Stream`: chunks arrive as the server sends them, not after it finishes."""
 
-    def __init__(self, response: httpx.Response, cast: Callable[[Any], T]) -> None:
+    def __init__(self, response: httpx.Response, model: type[M]) -> None:
         self.response = response
-        self._reader = _EventReader(cast, response)
-        self._iterator: AsyncGenerator[T, None] = self._iterate()
+        self._reader = _EventReader(model, response)
+        self._iterator: AsyncGenerator[M, None] = self._iterate()
 
     @property
     def request_id(self) -> str | None:
         value: str | None = self.response.headers.get("x-request-id")
         return value
 
-    async def _iterate(self) -> AsyncGenerator[T, None]:
+    async def _iterate(self) -> AsyncGenerator[M, None]:
         decoder = SSEDecoder()
         try:
             try:
@@ -263,10 +264,10 @@ class AsyncStream(Generic[T]):
         finally:
             await self.response.aclose()
 
-    def __aiter__(self) -> AsyncIterator[T]:
+    def __aiter__(self) -> AsyncIterator[M]:
         return self._iterator
 
-    async def __anext__(self) -> T:
+    async def __anext__(self) -> M:
         return await self._iterator.__anext__()
 
     async def close(self) -> None:
@@ -275,7 +276,7 @@ class AsyncStream(Generic[T]):
 
     aclose = close
 
-    async def __aenter__(self) -> AsyncStream[T]:
+    async def __aenter__(self) -> AsyncStream[M]:
         return self
 
     async def __aexit__(

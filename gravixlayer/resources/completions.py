@@ -8,7 +8,7 @@ from typing import Any
 from typing_extensions import Unpack
 
 from .._exceptions import GravixLayerValidationError
-from .._parse import parse_model, to_model
+from .._parse import parse_model
 from .._request import APIRequest, single, without_none
 from .._resource import AsyncAPIResource, SyncAPIResource
 from .._streaming import AsyncStream, Stream
@@ -58,7 +58,7 @@ class Completions(SyncAPIResource):
             logit_bias=logit_bias, seed=seed, user=user,
         )  # fmt: skip
         if stream:
-            return Stream(self._client.send(request), partial(to_model, Completion))
+            return Stream(self._client.send(request), Completion)
         return self._client.run(single(request, partial(parse_model, Completion)))
 
 
@@ -92,5 +92,5 @@ class AsyncCompletions(AsyncAPIResource):
             logit_bias=logit_bias, seed=seed, user=user,
         )  # fmt: skip
         if stream:
-            return AsyncStream(await self._client.send(request), partial(to_model, Completion))
+            return AsyncStream(await self._client.send(request), Completion)
         return await self._client.run(single(request, partial(parse_model, Completion)))

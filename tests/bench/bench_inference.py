@@ -161,13 +161,15 @@ async def _fan_out(server: LocalServer, openai: Any, n: int = 1000) -> list[dict
         return time.perf_counter() - start
 
     async with AsyncGravixLayer(api_key=server.api_key, base_url=server.base_url, max_retries=0) as sdk:
-        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {server.api_key}"}, limits=httpx.Limits(max_connections=100)) as raw:
+        async with httpx.AsyncClient(
+            headers={"Authorization": f"Bearer {server.api_key}"}, limits=httpx.Limits(max_connections=100), timeout=60.0
+        ) as raw:
             await timed(lambda: sdk.embeddings.create(**body))
             t_sdk = statistics.median([await timed(lambda: sdk.embeddings.create(**body)) for _ in range(3)])
             t_raw = statistics.median([await timed(lambda: raw.post(url, json=body)) for _ in range(3)])
             rows = [row(f"async fan-out: {n} concurrent embeddings (total)", t_sdk, t_raw, "s", "raw httpx.AsyncClient")]
             if openai is not None:
-                oa = openai.AsyncOpenAI(api_key=server.api_key, base_url=server.base_url + "/v1/inference", max_retries=0)
+                oa = openai.AsyncOpenAI(api_key=server.api_key, base_url=server.base_url + "/v1/inference", max_retries=0, timeout=60.0)
                 t_oa = statistics.median([await timed(lambda: oa.embeddings.create(model=EMBED, input="fan out", encoding_format="float")) for _ in range(3)])
                 await oa.close()
                 rows.append(row(f"async fan-out: {n} concurrent embeddings (total)", t_sdk, t_oa, "s", "openai.AsyncOpenAI"))

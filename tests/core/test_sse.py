@@ -69,3 +69,10 @@ def test_multibyte_character_split_inside() -> None:
     raw = "data: 日本\n\n".encode()
     cut = raw.index("本".encode()) + 1
     assert [e.data for e in decode_all([raw[:cut], raw[cut:]])] == ["日本"]
+
+
+def test_cr_followed_by_more_text_then_lf_in_next_chunk() -> None:
+    decoder = SSEDecoder()
+    events = decoder.feed(b"data: a\rdata: b")
+    events += decoder.feed(b"\n\n")
+    assert [e.data for e in events] == ["a\nb"]

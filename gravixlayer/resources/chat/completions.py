@@ -8,7 +8,7 @@ from typing import Any
 
 from typing_extensions import Unpack
 
-from ..._parse import parse_model, to_model
+from ..._parse import parse_model
 from ..._request import APIRequest, single, without_none
 from ..._resource import AsyncAPIResource, SyncAPIResource
 from ..._streaming import AsyncStream, Stream
@@ -69,7 +69,7 @@ class Completions(SyncAPIResource):
         )  # fmt: skip
         if stream:
             response = self._client.send(request)
-            return Stream(response, partial(to_model, ChatCompletionChunk))
+            return Stream(response, ChatCompletionChunk)
         return self._client.run(single(request, partial(parse_model, ChatCompletion)))
 
 
@@ -104,5 +104,5 @@ class AsyncCompletions(AsyncAPIResource):
         )  # fmt: skip
         if stream:
             response = await self._client.send(request)
-            return AsyncStream(response, partial(to_model, ChatCompletionChunk))
+            return AsyncStream(response, ChatCompletionChunk)
         return await self._client.run(single(request, partial(parse_model, ChatCompletion)))
