@@ -26,7 +26,8 @@ def _secret() -> str | None:
 
 def _fields(obj: Any) -> dict[str, Any]:
     if hasattr(obj, "model_dump"):
-        values = dict(obj)
+        # Not dict(obj): list models iterate their items, not their fields.
+        values = {name: getattr(obj, name, None) for name in type(obj).model_fields}
         extra = getattr(obj, "__pydantic_extra__", None) or {}
         values.update(extra)
         return values
