@@ -33,7 +33,7 @@ from .storage import Storage
 
 __all__ = ["create_app", "ROUTERS"]
 
-ROUTERS: list[str] = ["inference", "files", "deployments", "accelerators", "vectors"]
+ROUTERS: list[str] = ["inference", "files", "deployments", "accelerators", "vectors", "sandboxes"]
 """Router modules served, in order (``gravixlayer.local.routers.<name>``)."""
 
 Hook = Callable[[Starlette], Awaitable[None]]

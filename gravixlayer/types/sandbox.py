@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pydantic
 
@@ -38,6 +38,34 @@ __all__ = [
 ]
 
 
+class _Listing(BaseModel):
+    """A list answer that behaves like its list: iterate it, index it, take its `len`."""
+
+    _items: ClassVar[str]
+
+    def _list(self) -> list[Any]:
+        items: list[Any] = getattr(self, self._items)
+        return items
+
+    def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
+        return iter(self._list())
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    def __bool__(self) -> bool:
+        return bool(self._list())
+
+    def __repr__(self) -> str:
+        items = self._list()
+        shown = ", ".join(repr(item) for item in items[:5])
+        if len(items) > 5:
+            shown += f", ... {len(items) - 5} more"
+        return f"{type(self).__name__}([{shown}])"
+
+    __str__ = __repr__
+
+
 class Template(BaseModel):
     """A sandbox template: what a new sandbox starts from and the resources it gets."""
 
@@ -54,18 +82,16 @@ class Template(BaseModel):
     region: str | None = None
 
 
-class TemplateList(BaseModel):
+class TemplateList(_Listing):
     """`GET /templates`: iterate it, index it or take its `len` (the templates are in `.templates`)."""
 
+    _items = "templates"
     templates: list[Template] = pydantic.Field(default_factory=list)
     limit: int | None = None
     offset: int | None = None
 
     def __iter__(self) -> Iterator[Template]:  # type: ignore[override]
         return iter(self.templates)
-
-    def __len__(self) -> int:
-        return len(self.templates)
 
     def __getitem__(self, index: int) -> Template:
         return self.templates[index]
@@ -103,17 +129,15 @@ class SandboxInfo(BaseModel):
         return self.sandbox_id
 
 
-class SandboxList(BaseModel):
+class SandboxList(_Listing):
     """`GET /sandboxes`: iterate it, index it or take its `len` (the sandboxes are in `.sandboxes`)."""
 
+    _items = "sandboxes"
     sandboxes: list[SandboxInfo] = pydantic.Field(default_factory=list)
     total: int | None = None
 
     def __iter__(self) -> Iterator[SandboxInfo]:  # type: ignore[override]
         return iter(self.sandboxes)
-
-    def __len__(self) -> int:
-        return len(self.sandboxes)
 
     def __getitem__(self, index: int) -> SandboxInfo:
         return self.sandboxes[index]
@@ -169,16 +193,14 @@ class FileInfo(BaseModel):
     mode: str | None = None
 
 
-class FileList(BaseModel):
+class FileList(_Listing):
     """`files/list`: iterate it, index it or take its `len` (the entries are in `.files`)."""
 
+    _items = "files"
     files: list[FileInfo] = pydantic.Field(default_factory=list)
 
     def __iter__(self) -> Iterator[FileInfo]:  # type: ignore[override]
         return iter(self.files)
-
-    def __len__(self) -> int:
-        return len(self.files)
 
     def __getitem__(self, index: int) -> FileInfo:
         return self.files[index]
@@ -337,7 +359,9 @@ def command_run_fields(data: Any) -> Any:
     body = dict(data)
     stdout = body["stdout"] if isinstance(body.get("stdout"), str) else ""
     stderr = body["stderr"] if isinstance(body.get("stderr"), str) else ""
-    name = "TimeoutError" if body.get("timed_out") else "CommandError"
+    text = str(body.get("error") or "")
+    timed_out = body.get("timed_out") is True or "timed out" in text.lower()
+    name = "TimeoutError" if timed_out else "CommandError"
     error = _error_object(body.get("error"), default_name=name)
     success = body.get("success")
     if not isinstance(success, bool):
