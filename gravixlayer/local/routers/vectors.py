@@ -258,37 +258,33 @@ def _cloud_provider(value: Any) -> str:
     return provider
 
 
+_NUMBER_TYPES = frozenset({float, int})
+
+
 def _embeddings(raw: Sequence[Any], dimension: int, label: Callable[[int], str]) -> FloatArray:
-    """``raw`` (lists of numbers) as an ``(n, dimension)`` float32 matrix, or a 400 naming the bad item."""
-    try:
-        array = np.array(raw)
-    except (ValueError, TypeError):
-        array = None
-    if array is None or array.ndim != 2 or array.dtype.kind not in "fiu":
-        for i, values in enumerate(raw):
-            if not isinstance(values, list) or not values:
-                raise _bad(f"{label(i)}: must be a non-empty list of numbers")
-            for value in values:
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise _bad(f"{label(i)}: must contain only numbers, found {value!r}")
-        lengths = {len(values) for values in raw}
-        if len(lengths) > 1:
-            first = next(i for i, values in enumerate(raw) if len(values) != dimension)
+    """``raw`` (lists of numbers) as an ``(n, dimension)`` float32 matrix, or a 400 naming the bad item.
+
+    JSON types are strict: ``true`` or ``"1"`` is not a number (one C-level type pass per row).
+    """
+    for i, values in enumerate(raw):
+        if not isinstance(values, list) or not values:
+            raise _bad(f"{label(i)}: must be a non-empty list of numbers")
+        if not set(map(type, values)) <= _NUMBER_TYPES:
+            bad = next(v for v in values if type(v) not in _NUMBER_TYPES)
+            raise _bad(f"{label(i)}: must contain only numbers, found {bad!r}")
+        if len(values) != dimension:
             raise _bad(
-                f"{label(first)}: has {len(raw[first])} values but the index dimension is {dimension}",
-                "dimension_mismatch",
+                f"{label(i)}: has {len(values)} values but the index dimension is {dimension}", "dimension_mismatch"
             )
-        raise _bad(f"{label(0)}: must be a list of numbers")
-    if array.shape[1] != dimension:
-        raise _bad(
-            f"{label(0)}: has {array.shape[1]} values but the index dimension is {dimension}", "dimension_mismatch"
-        )
-    with np.errstate(over="ignore", invalid="ignore"):
-        matrix = array.astype(np.float32)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            matrix = np.array(raw, dtype=np.float64).astype(np.float32)
+    except OverflowError:  # an integer beyond float64
+        raise _bad(f"{label(0)}: holds a number too large for float32") from None
     finite = np.isfinite(matrix).all(axis=1)
     if not finite.all():
-        bad = int(np.argmin(finite))
-        raise _bad(f"{label(bad)}: every value must be a finite number within float32 range")
+        bad_row = int(np.argmin(finite))
+        raise _bad(f"{label(bad_row)}: every value must be a finite number within float32 range")
     return np.ascontiguousarray(matrix)
 
 
