@@ -68,6 +68,10 @@ class _UploadReader:
         self._on_read = on_read
         self.consumed = 0
 
+    @property
+    def can_rewind(self) -> bool:
+        return self._start is not None
+
     def read(self, size: int = -1) -> bytes:
         chunk = self._raw.read(max(size, READ_CHUNK) if size > 0 else size)
         if isinstance(chunk, str):
@@ -158,7 +162,7 @@ class _UploadSource:
             handle = self._stack.enter_context(open(self._path, "rb"))
             self._reader = _UploadReader(handle, 0, self._advance)
         assert self._reader is not None
-        if self._reader.consumed and self._start_is_unknown():
+        if self._reader.consumed and not self._reader.can_rewind:
             raise GravixLayerValidationError(
                 "the upload must be sent again but its source cannot seek back to the start; "
                 "pass a path, bytes or a seekable file object"
@@ -166,9 +170,6 @@ class _UploadSource:
         if self._attempts > 1 and self._bar is not None:
             self._bar.reset(total=self.size)
         return {"file": (self.filename, self._reader)}
-
-    def _start_is_unknown(self) -> bool:
-        return self._reader is not None and self._reader._start is None
 
 
 # -- finding the id of an upload whose answer has none ------------------------------------------------
