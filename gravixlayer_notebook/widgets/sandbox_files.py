@@ -82,9 +82,9 @@ class SandboxFileBrowser(Browser):
             self._preview,
             self._status,
         ]
-        self._loading = False
+        self._render_path()
         if load:
-            self.open(path)
+            self.open_folder(path)
         else:
             self.path = path
 
@@ -93,7 +93,7 @@ class SandboxFileBrowser(Browser):
     def _abs(self, name: str) -> str:
         return name if name.startswith("/") else posixpath.normpath(posixpath.join(self.path, name))
 
-    def open(self, path: str) -> None:
+    def open_folder(self, path: str) -> None:
         """Show the folder `path` (absolute, or relative to the current folder)."""
         target = self._abs(path)
         try:
@@ -109,18 +109,18 @@ class SandboxFileBrowser(Browser):
         self._ok(f"{target}: {sum(e['is_dir'] for e in items)} folders, {sum(not e['is_dir'] for e in items)} files")
 
     def refresh(self) -> None:
-        self.open(self.path)
+        self.open_folder(self.path)
 
     def up(self) -> None:
         if self.path != "/":
-            self.open(posixpath.dirname(self.path.rstrip("/")) or "/")
+            self.open_folder(posixpath.dirname(self.path.rstrip("/")) or "/")
 
     def select(self, path: str) -> None:
         """Select a file and preview it (a folder is opened instead)."""
         target = self._abs(path)
         entry = next((e for e in self.entries if e["path"] == target), None)
         if entry is not None and entry["is_dir"]:
-            self.open(target)
+            self.open_folder(target)
             return
         self.selected = target
         self._load_preview(entry)

@@ -150,3 +150,45 @@ def test_widgets_degrade_to_plain_tables(client: GravixLayer, deployments: list[
 def test_widgets_default_to_the_notebook_client(magics: Any, local_server: LocalServer) -> None:
     hw = HardwareExplorer()
     assert hw.client is local_server.client and hw.rows
+
+
+@pytest.fixture
+def sandbox(client: GravixLayer) -> Any:
+    sb = client.sandbox.sandboxes.create(provider="gravix", region="eu-west-1", template="python-base-v1")
+    sb.filesystem.write("/home/user/project/readme.txt", "hello from the sandbox\n")
+    sb.filesystem.write("/home/user/top.txt", "top\n")
+    yield sb
+    sb.kill()
+
+
+def test_sandbox_file_browser_navigates_previews_and_changes_files(client: GravixLayer, sandbox: Any) -> None:
+    from gravixlayer_notebook.widgets import SandboxFileBrowser
+
+    b = SandboxFileBrowser(sandbox, client=client)
+    assert b.path == "/home/user" and [e["name"] for e in b.entries] == ["project", "top.txt"]  # folders first
+    assert "project/" in repr(b) and "folder" in repr(b)
+    folder_button = b._list.children[0].children[0]
+    folder_button.click()  # clicking a folder opens it
+    assert b.path == "/home/user/project" and [e["name"] for e in b.entries] == ["readme.txt"]
+    b._list.children[0].children[0].click()  # clicking a file previews it
+    assert b.selected == "/home/user/project/readme.txt" and b.preview == "hello from the sandbox\n"
+    assert "hello from the sandbox" in b._preview.value
+    b.upload("data.bin", b"\x00\x01\x02")
+    assert "data.bin" in [e["name"] for e in b.entries] and sandbox.filesystem.read_bytes("project/data.bin") == b"\x00\x01\x02"
+    b.select("data.bin")
+    assert b.preview == "(binary file, 3 bytes)"
+    assert b.prepare_download() == b"\x00\x01\x02" and b.download_name == "data.bin" and "base64," in b._link.value
+    b._folder_name.value = "results"
+    b._mkdir_button.click()
+    assert "results" in [e["name"] for e in b.entries if e["is_dir"]]
+    b.request_delete("data.bin")
+    assert b._confirm_box.layout.display == "flex" and "data.bin" in sandbox.filesystem.list("project").names()
+    b.cancel_delete()
+    assert "data.bin" in sandbox.filesystem.list("project").names()
+    b.request_delete("data.bin")
+    b.confirm_delete()
+    assert "data.bin" not in sandbox.filesystem.list("project").names() and "data.bin" not in [e["name"] for e in b.entries]
+    b._up_button.click()
+    assert b.path == "/home/user"
+    b.open_folder("/no/such/folder")
+    assert b.error.startswith("open /no/such/folder failed") and b.path == "/home/user"
