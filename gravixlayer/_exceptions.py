@@ -163,7 +163,11 @@ class GravixLayerResponseValidationError(GravixLayerAPIError):
 
 
 class GravixLayerDeploymentFailedError(GravixLayerError):
-    """A deployment being waited for reached the `failed` status."""
+    """A deployment being waited for reached the `failed` status; `deployment` is its last state."""
+
+    def __init__(self, message: str, deployment: Any = None) -> None:
+        super().__init__(message)
+        self.deployment = deployment
 
 
 class GravixLayerWaitTimeoutError(GravixLayerTimeoutError):

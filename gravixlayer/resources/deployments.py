@@ -214,7 +214,8 @@ class _ReadyWait:
             reason = deployment.failure_reason
             raise GravixLayerDeploymentFailedError(
                 f"deployment {deployment.deployment_name or self.id_or_name!r} "
-                f"({deployment.deployment_id}) is {deployment.status!r}" + (f": {reason}" if reason else "")
+                f"({deployment.deployment_id}) is {deployment.status!r}" + (f": {reason}" if reason else ""),
+                deployment,
             )
         return False
 
