@@ -89,8 +89,8 @@ def test_embeddings_batch_and_base64_agree(client: GravixLayer) -> None:
     floats = client.embeddings.create(model=EMBED, input=texts)
     packed = client.embeddings.create(model=EMBED, input=texts, encoding_format="base64")
     assert [d.index for d in floats.data] == [0, 1, 2]
-    for f, p in zip(floats.data, packed.data):
-        assert all(math.isclose(x, y, abs_tol=1e-6) for x, y in zip(f.as_floats(), p.as_floats()))
+    for f, p in zip(floats.data, packed.data, strict=True):
+        assert all(math.isclose(x, y, abs_tol=1e-6) for x, y in zip(f.as_floats(), p.as_floats(), strict=True))
 
 
 def test_related_texts_score_above_unrelated(client: GravixLayer) -> None:
@@ -98,7 +98,7 @@ def test_related_texts_score_above_unrelated(client: GravixLayer) -> None:
         model=EMBED, input=["What is my preferred language?", "I prefer coding in Python", "The weather is cold today"]
     ).data
     q, related, unrelated = (d.as_floats() for d in data)
-    dot = lambda a, b: sum(x * y for x, y in zip(a, b))  # noqa: E731
+    dot = lambda a, b: sum(x * y for x, y in zip(a, b, strict=True))  # noqa: E731
     assert dot(q, related) > dot(q, unrelated) + 0.1
 
 
@@ -138,7 +138,7 @@ def test_streaming_is_incremental() -> None:
         start = time.perf_counter()
         stream = paced.client.chat.completions.create(model=MODEL, messages=messages, stream=True, max_tokens=30)
         first = None
-        for chunk in stream:
+        for _chunk in stream:
             if first is None:
                 first = time.perf_counter() - start
         total = time.perf_counter() - start
