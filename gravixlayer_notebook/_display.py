@@ -147,25 +147,25 @@ def error_markdown(exc: BaseException) -> str:
     return redact(text, _secret())
 
 
-def _targets() -> list[tuple[type, Callable[[Any], str | None], Callable[[Any], str]]]:
-    from gravixlayer._exceptions import GravixLayerError
-    from gravixlayer._models import BaseModel
-
-    return [(BaseModel, model_html, model_markdown), (GravixLayerError, error_html, error_markdown)]
+_TARGETS: tuple[tuple[str, str, Callable[[Any], str | None], Callable[[Any], str]], ...] = (
+    ("gravixlayer._models", "BaseModel", model_html, model_markdown),
+    ("gravixlayer._exceptions", "GravixLayerError", error_html, error_markdown),
+)
 
 
 def register(shell: Any) -> None:
+    """Register by name: nothing is imported until an SDK object is first displayed (fast %load_ext)."""
     formatters = shell.display_formatter.formatters
-    for cls, html_fn, md_fn in _targets():
-        formatters["text/html"].for_type(cls, html_fn)
-        formatters["text/markdown"].for_type(cls, md_fn)
+    for module, name, html_fn, md_fn in _TARGETS:
+        formatters["text/html"].for_type_by_name(module, name, html_fn)
+        formatters["text/markdown"].for_type_by_name(module, name, md_fn)
 
 
 def unregister(shell: Any) -> None:
     formatters = shell.display_formatter.formatters
-    for cls, _, _ in _targets():
+    for module, name, _, _ in _TARGETS:
         for mime in ("text/html", "text/markdown"):
             try:
-                formatters[mime].pop(cls)
+                formatters[mime].pop(f"{module}.{name}")
             except KeyError:
                 pass

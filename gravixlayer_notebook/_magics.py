@@ -14,7 +14,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from traitlets import Bool, CaselessStrEnum, Int, Unicode, Union, default, validate
+from traitlets import Bool, CaselessStrEnum, Int, TraitError, Unicode, Union, default, validate
 
 from ._args import CELL_SUBCOMMANDS, HELP, SUBCOMMANDS, parse, split_line, usage
 from ._client import ClientProvider, default_provider
@@ -131,7 +131,7 @@ class GravixMagics(Magics):
     @validate("max_history")
     def _validate_max_history(self, proposal: Any) -> int:
         if proposal["value"] < 0:
-            raise ValueError("GravixMagics.max_history must be 0 or more")
+            raise TraitError("GravixMagics.max_history must be 0 or more")
         return int(proposal["value"])
 
     @default("format")
