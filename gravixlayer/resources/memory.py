@@ -58,7 +58,7 @@ from ..types.memory import (
 )
 from ..types.vectors import SearchResponse, UpsertResponse, Vector, VectorIndex
 from .vectors.indexes import create_index_request, find_index_step, normalize_cloud_provider
-from .vectors.vectors import FETCH_IDS_PER_REQUEST, MAX_BATCH_VECTORS, MAX_DELETE_IDS, MAX_TOP_K, fetch_step
+from .vectors.vectors import MAX_BATCH_VECTORS, MAX_DELETE_IDS, MAX_TOP_K, fetch_chunks, fetch_step
 
 __all__ = ["Memory", "AsyncMemory", "EXTRACTION_PROMPT", "parse_extracted_memories"]
 
@@ -516,8 +516,7 @@ class _MemoryCore:
                 "list answered without 'vector_ids'", status_code=response.status_code, body=data, response=response
             )
         owned: list[MemoryItem] = []
-        for start in range(0, len(ids), FETCH_IDS_PER_REQUEST):
-            chunk = [str(i) for i in ids[start : start + FETCH_IDS_PER_REQUEST]]
+        for chunk in fetch_chunks([str(i) for i in ids]):
             for vector in (yield from fetch_step(index_id, chunk, options)):
                 metadata = vector.metadata or {}
                 if metadata.get("user_id") == user_id:  # only the owner's, so memory use stays bounded

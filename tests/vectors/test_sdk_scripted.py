@@ -211,3 +211,32 @@ async def test_hits_iterate_best_first_whatever_the_server_order(make: Any) -> N
                                                   {"id": "c", "score": 0.5}], "query_time_ms": 3}))  # fmt: skip
     result = await call(client.vectors.index("i").search([1, 2, 3]))
     assert [h.id for h in result] == ["a", "c", "b"] and result.query_time_ms == 3.0
+
+
+async def test_list_reads_ids_then_bounded_fetches(make: Any) -> None:
+    ids = [f"id-{i}" for i in range(250)] + ["x" * 1500, "y" * 1500, "z" * 1500]
+
+    def fetch(request: httpx.Request) -> httpx.Response:
+        asked = request.url.params["vector_ids"].split(",")
+        return json_response(200, {"vectors": [{"id": i, "embedding": [0.0]} for i in asked]})
+
+    client, script = make(json_response(200, {"vector_ids": ids, "count": len(ids)}), *([fetch] * 10))
+    listed = await call(client.vectors.index("i").list())
+    assert listed.ids == ids
+    fetches = [r for r in script.requests if r.url.path.endswith("/fetch")]
+    assert [len(r.url.params["vector_ids"].split(",")) for r in fetches] == [100, 100, 52, 1]
+    assert all(len(str(r.url)) < 8000 for r in fetches)
+    script.reactions.clear()
+
+
+def test_sync_and_async_docstrings_match() -> None:
+    import inspect
+
+    from gravixlayer.resources import vectors as package
+    from gravixlayer.resources.vectors import indexes, vectors
+
+    for sync_cls, async_cls in ((package.Vectors, package.AsyncVectors), (indexes.Indexes, indexes.AsyncIndexes),
+                                (vectors.IndexVectors, vectors.AsyncIndexVectors)):  # fmt: skip
+        for name, member in inspect.getmembers(sync_cls, inspect.isfunction):
+            if not name.startswith("_"):
+                assert member.__doc__ and member.__doc__ == getattr(async_cls, name).__doc__, name

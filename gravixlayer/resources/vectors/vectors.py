@@ -64,7 +64,9 @@ MAX_TOP_K = 1000
 MAX_DELETE_IDS = 1000
 """Ids per delete request (Local's limit, the same as for upserts)."""
 FETCH_IDS_PER_REQUEST = 100
-"""Ids per `fetch?vector_ids=` request, keeping the URL under ~4 KB."""
+"""Ids per `fetch?vector_ids=` request (also bounded by `FETCH_URL_BUDGET` characters of encoded ids)."""
+FETCH_URL_BUDGET = 4000
+"""Encoded id characters per fetch URL: well under the 8 KB request-line limit of common servers."""
 _MAX_DELETE_ALL_ROUNDS = 1000
 
 VectorInput = Mapping[str, Any] | Sequence[Any] | Any
@@ -542,22 +544,42 @@ def _vectors_of(response: httpx.Response) -> list[Vector]:
     return [to_model(Vector, item, response) for item in raw]
 
 
-def fetch_step(index_id: str, ids: Sequence[str] | None, options: RequestOptions) -> Step[VectorList]:
-    """All vectors (`ids` None, one request) or the named ones, a bounded number of ids per request."""
+def fetch_chunks(ids: Sequence[str]) -> Iterator[list[str]]:
+    """`ids` in groups small enough for one `fetch?vector_ids=` URL."""
+    chunk: list[str] = []
+    size = 0
+    for vector_id in ids:
+        cost = len(quote(vector_id, safe="")) + 3  # plus the encoded comma
+        if chunk and (len(chunk) >= FETCH_IDS_PER_REQUEST or size + cost > FETCH_URL_BUDGET):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(vector_id)
+        size += cost
+    if chunk:
+        yield chunk
+
+
+def fetch_step(index_id: str, ids: Sequence[str], options: RequestOptions) -> Step[VectorList]:
+    """The named vectors, in the order asked (unknown ids skipped), a bounded number of ids per request."""
     path = f"{_quote(index_id, 'index_id')}/fetch"
-    if ids is None:
-        response = yield APIRequest("GET", "vectors", path, options=options)
-        result = VectorList(data=_vectors_of(response))
-        result._request_id = response.headers.get("x-request-id")
-        return result
     found: list[Vector] = []
-    for start in range(0, len(ids), FETCH_IDS_PER_REQUEST):
-        chunk = ids[start : start + FETCH_IDS_PER_REQUEST]
+    request_id = None
+    for chunk in fetch_chunks(ids):
         response = yield APIRequest(
             "GET", "vectors", path, params={"vector_ids": ",".join(chunk)}, options=options
         )  # httpx URL-encodes the value (decision 19)
+        request_id = response.headers.get("x-request-id")
         found.extend(_vectors_of(response))
-    return VectorList(data=found)
+    result = VectorList(data=found)
+    result._request_id = request_id
+    return result
+
+
+def list_step(index_id: str, ids: Sequence[str] | None, options: RequestOptions) -> Step[VectorList]:
+    """Every vector (the ids first, then bounded fetches: no answer grows with the index) or the named ones."""
+    if ids is None:
+        ids = (yield from _list_ids_step(index_id, options)).data
+    return (yield from fetch_step(index_id, ids, options))
 
 
 def delete_all_step(index_id: str, options: RequestOptions) -> Step[VectorDeleteResponse]:
@@ -756,9 +778,9 @@ class IndexVectors(_Bound, SyncAPIResource):
         return self._client.run(single(request, lambda r: parse_model(Vector, r)))
 
     def list(self, vector_ids: Sequence[str] | None = None, **options: Unpack[RequestOptions]) -> VectorList:
-        """Every vector of the index (or only those in `vector_ids`), with embeddings and metadata."""
+        """Every vector of the index (or those in `vector_ids`), with embeddings and metadata, in a few requests."""
         ids = None if vector_ids is None else _ids_argument(vector_ids)
-        return self._client.run(fetch_step(self.index_id, ids, options))
+        return self._client.run(list_step(self.index_id, ids, options))
 
     def list_ids(self, **options: Unpack[RequestOptions]) -> VectorIdList:
         """The ids of every vector of the index."""
@@ -934,9 +956,9 @@ class AsyncIndexVectors(_Bound, AsyncAPIResource):
         return await self._client.run(single(request, lambda r: parse_model(Vector, r)))
 
     async def list(self, vector_ids: Sequence[str] | None = None, **options: Unpack[RequestOptions]) -> VectorList:
-        """Every vector of the index (or only those in `vector_ids`), with embeddings and metadata."""
+        """Every vector of the index (or those in `vector_ids`), with embeddings and metadata, in a few requests."""
         ids = None if vector_ids is None else _ids_argument(vector_ids)
-        return await self._client.run(fetch_step(self.index_id, ids, options))
+        return await self._client.run(list_step(self.index_id, ids, options))
 
     async def list_ids(self, **options: Unpack[RequestOptions]) -> VectorIdList:
         """The ids of every vector of the index."""
