@@ -150,7 +150,8 @@ def test_mistakes_are_4xx_with_the_error_shape(
 
 def test_malformed_json_and_nan_are_400(raw: httpx.Client, index: dict[str, Any]) -> None:
     iid = index["id"]
-    for content in (b"{not json", b"", b'{"vectors": [{"embedding": [NaN, 1, 2]}]}', b'"text"'):
+    for content in (b"{not json", b"", b'{"vectors": [{"embedding": [NaN, 1, 2]}]}', b'"text"',
+                    b'{"vectors": [{"embedding": [1, 2, 3], "metadata": {"x": Infinity}}]}', b"\xff\xfe"):
         response = raw.post(f"/{iid}/upsert", content=content, headers={"content-type": "application/json"})
         assert response.status_code == 400, content
         assert response.json()["code"] in ("invalid_json", "invalid_request")

@@ -176,12 +176,21 @@ async def _run(func: Callable[..., T], *args: Any) -> T:
 # -- JSON in and out -------------------------------------------------------------------------------
 
 
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON (only finite numbers are)")
+
+
+def _loads(raw: bytes) -> Any:
+    """Strict JSON: NaN and Infinity are refused, so nothing stored can break a later answer."""
+    return json.loads(raw, parse_constant=_no_constants)
+
+
 async def _body(request: Request) -> dict[str, Any]:
     raw = await read_body(request)
     if not raw.strip():
         raise _bad("request body is empty; expected a JSON object", "invalid_json")
     try:
-        data = json.loads(raw) if len(raw) <= _INLINE_JSON_BYTES else await _run(json.loads, raw)
+        data = _loads(raw) if len(raw) <= _INLINE_JSON_BYTES else await _run(_loads, raw)
     except ValueError as exc:
         raise _bad(f"request body is not valid JSON: {exc}", "invalid_json") from None
     if not isinstance(data, dict):
@@ -661,13 +670,14 @@ async def update_vector(request: Request) -> Response:
         with state.lock:
             with storage.transaction() as db:
                 _check_index(db, tenant, index_id)
-                sets, values = ["updated_at = ?"], [_now()]
+                sets: list[str] = ["updated_at = ?"]
+                values: list[Any] = [_now()]
                 if "metadata" in body:
                     sets.append("metadata = ?")
                     values.append(json.dumps(metadata or {}))
                 if protect is not None:
                     sets.append("delete_protection = ?")
-                    values.append(str(int(protect)))
+                    values.append(int(protect))
                 changed = db.execute(
                     f"UPDATE vectors_items SET {', '.join(sets)} WHERE tenant = ? AND index_id = ? AND id = ?",
                     (*values, tenant, index_id, vector_id),
