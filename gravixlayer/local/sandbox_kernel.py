@@ -120,6 +120,7 @@ class Kernel:
         self.stdout.start()
         self.stderr.start()
         self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
+        self.pid = os.getpid()
         self.count = 0
         self.running = False
         self.loop: Any = None
@@ -167,6 +168,7 @@ class Kernel:
             self.running = False
             error = describe(exc)
         finally:
+            self.leave_if_forked()
             self.running = False
             for key, old in saved.items():
                 if old is None:
@@ -176,6 +178,16 @@ class Kernel:
         results.extend(figures())
         out, err = self.finish_output()
         return {"logs": {"stdout": out, "stderr": err}, "results": results, "error": error}
+
+    def leave_if_forked(self) -> None:
+        """A process forked by the user's code must not come back here and answer (or steal) requests."""
+        if os.getpid() != self.pid:
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except Exception:  # the clone exits either way
+                    pass
+            os._exit(0)
 
     def execute(self, code: str, filename: str) -> Any:
         linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)

@@ -65,6 +65,8 @@ INTERRUPT_GRACE = 2.0
 PIPE_GRACE = 0.5
 """After a command exits, its output is read this much longer (background children may keep the pipes)."""
 STREAM_LIMIT = 256 * MIB
+GUARD_INTERVAL = 0.25
+"""Seconds between two checks of every sandbox's total memory (and, when Local is PID 1, zombie reaping)."""
 
 PYTHON_LANGUAGES = ("python", "python3", "py")
 NODE_LANGUAGES = ("javascript", "js", "node", "nodejs")
@@ -308,13 +310,18 @@ class Kernel:
             except asyncio.TimeoutError:
                 answer = await self._interrupt(timeout)
             except (KernelDied, ConnectionError, BrokenPipeError):
-                code_ = self.process.returncode if self.process else None
+                pid = self.process.pid
                 await self.close()
-                answer = _error_answer(
-                    "KernelDied",
-                    f"the interpreter exited during the run (exit status {code_}); a memory, CPU or process "
-                    "limit may have been reached. The context restarts on its next run, with its state lost.",
-                )
+                if pid in self.runtime.memory_killed:
+                    self.runtime.memory_killed.discard(pid)
+                    answer = _error_answer("MemoryError", self.runtime.memory_message())
+                else:
+                    answer = _error_answer(
+                        "KernelDied",
+                        f"the interpreter exited during the run (exit status {self.process.returncode}); a CPU "
+                        "or process limit may have been reached",
+                    )
+                answer["error"]["value"] += "; the context restarts on its next run, with its state lost"
             if notice:
                 answer.setdefault("logs", {}).setdefault("stderr", []).insert(0, f"[{notice}]")
             return answer
@@ -370,6 +377,8 @@ class Runtime:
         self.env_vars = dict(env_vars)
         self.kernels: dict[str, Kernel] = {}
         self.groups: set[int] = set()
+        self.memory_killed: set[int] = set()
+        """Process groups the memory guard killed (their runs say why they died)."""
         self.cpu_sample: tuple[float, float] | None = None
 
     def environment(
@@ -461,11 +470,16 @@ class Runtime:
                 reader.cancel()
             self.forget(process.pid)
         if timed_out:
-            return _command_answer(
-                out.text(), err.text(), 124, started, f"command timed out after {timeout:g} seconds"
-            )
+            message = f"command timed out after {timeout:g} seconds"
+            return _command_answer(out.text(), err.text(), 124, started, message)
         exit_code = returncode if returncode >= 0 else 128 - returncode
+        if process.pid in self.memory_killed:
+            self.memory_killed.discard(process.pid)
+            return _command_answer(out.text(), err.text(), exit_code, started, self.memory_message())
         return _command_answer(out.text(), err.text(), exit_code, started, None)
+
+    def memory_message(self) -> str:
+        return f"killed: the sandbox's processes used more than its {self.limits.memory_mb} MB of memory"
 
     def signal_all(self, signum: int) -> None:
         """Every process of the sandbox: its groups, and (own user) everything running as its user."""
@@ -579,6 +593,71 @@ def _marked_processes(sandbox_id: str) -> list[int]:
     return found
 
 
+def enforce_memory(runtimes: Sequence[Runtime]) -> None:
+    """Kill the biggest process group of every sandbox whose processes together exceed its memory.
+
+    Per-process limits cannot bound a sandbox that starts many processes; this is the sandbox-wide
+    bound (what an out-of-memory killer would do in a VM of that size).
+    """
+    import psutil
+
+    usage: dict[Runtime, dict[int, int]] = {}
+
+    def add(owner: Runtime, process: Any) -> None:
+        with contextlib.suppress(psutil.Error, OSError):
+            groups = usage.setdefault(owner, {})
+            pgid = os.getpgid(process.pid)
+            groups[pgid] = groups.get(pgid, 0) + _memory_of(process)
+
+    by_uid = {runtime.uid: runtime for runtime in runtimes if runtime.uid is not None}
+    if by_uid:
+        for process in psutil.process_iter(["uids"]):
+            uids = process.info.get("uids")
+            owner = by_uid.get(uids.real) if uids is not None else None
+            if owner is not None:
+                add(owner, process)
+    for runtime in runtimes:
+        if runtime.uid is not None:
+            continue
+        for pgid in list(runtime.groups):
+            with contextlib.suppress(psutil.Error):
+                root = psutil.Process(pgid)
+                for process in [root, *root.children(recursive=True)]:
+                    add(runtime, process)
+    for runtime, groups in usage.items():
+        total = sum(groups.values())
+        if groups and total > runtime.limits.memory_mb * MIB:
+            pgid = max(groups, key=lambda group: groups[group])
+            log.warning(
+                "sandbox %s uses %d MB (limit %d MB): killing its process group %d",
+                runtime.sandbox_id, total // MIB, runtime.limits.memory_mb, pgid,
+            )  # fmt: skip
+            runtime.memory_killed.add(pgid)
+            _killpg(pgid, signal.SIGKILL)
+
+
+def _memory_of(process: Any) -> int:
+    """Proportional set size: memory shared between forked processes is counted once, not per process."""
+    import psutil
+
+    try:
+        return int(process.memory_full_info().pss)
+    except (psutil.AccessDenied, AttributeError):
+        return int(process.memory_info().rss)
+
+
+def reap_orphans(known: set[int]) -> None:
+    """As PID 1 (a container started with `gravixlayer-local`), collect exited orphans nobody else waits for."""
+    import psutil
+
+    for child in psutil.Process().children():
+        if child.pid in known:
+            continue
+        with contextlib.suppress(psutil.Error, ChildProcessError):
+            if child.status() == psutil.STATUS_ZOMBIE:
+                os.waitpid(child.pid, os.WNOHANG)
+
+
 # -- all sandboxes --------------------------------------------------------------------------------------------
 
 
@@ -654,6 +733,7 @@ class SandboxManager:
         self._locks: dict[str, asyncio.Lock] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._guard_task: asyncio.Task[None] | None = None
 
     # -- start and stop -------------------------------------------------------------------------------------
 
@@ -665,6 +745,7 @@ class SandboxManager:
         for row in rows:
             record = _record(row)
             self.records[record.id] = record
+        self._guard_task = asyncio.get_running_loop().create_task(self._guard())
         for record in list(self.records.values()):
             if record.status != STOPPED:
                 if record.timeout_at is not None and record.timeout_at <= time.time():
@@ -674,6 +755,11 @@ class SandboxManager:
 
     async def close(self) -> None:
         """Server shutdown: end every process (the files stay for the next start)."""
+        if self._guard_task is not None:
+            self._guard_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._guard_task
+            self._guard_task = None
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
@@ -683,6 +769,20 @@ class SandboxManager:
             except Exception:
                 log.exception("stopping the processes of sandbox %s failed", runtime.sandbox_id)
         self.runtimes.clear()
+
+    async def _guard(self) -> None:
+        """Sandbox-wide memory bound, checked while any sandbox has processes."""
+        while True:
+            await asyncio.sleep(GUARD_INTERVAL)
+            active = [runtime for runtime in self.runtimes.values() if runtime.groups]
+            try:
+                if active:
+                    await _thread(enforce_memory, active)
+                if os.getpid() == 1:
+                    known = {pid for runtime in self.runtimes.values() for pid in runtime.groups}
+                    await _thread(reap_orphans, known)
+            except Exception:
+                log.exception("the sandbox memory guard failed")
 
     async def _isolation(self) -> Isolation:
         async with self._isolation_lock:
