@@ -343,9 +343,9 @@ class Kernel:
         process = self.process
         if process is None:
             return
+        # The kernel leads its process group, so this kills it too. (Not `process.kill()` as well: it polls
+        # first, and reaping the child there leaves asyncio's watcher without the exit status.)
         _killpg(process.pid, signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(process.wait(), 5)
         self.runtime.forget(process.pid)

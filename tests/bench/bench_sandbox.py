@@ -1,0 +1,60 @@
+"""Sandbox round trips on GravixLayer Local: `run_code("1+1")` in a persistent context vs a bare
+`subprocess.run([sys.executable, "-c", "1+1"])`, side by side in one run on one machine.
+
+Run: `.venv/bin/python -m tests.bench.bench_sandbox`. `run()` returns the rows for the all-benchmarks
+runner; `ratio` is the SDK's time over the baseline's (below 1.00 the sandbox round trip is cheaper).
+The context round trip includes the HTTP request, the server, the kernel protocol and the answer's
+parsing; the baseline starts a fresh interpreter each time, which is what a sandbox without
+persistent contexts would cost at least.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+from gravixlayer import GravixLayer
+from gravixlayer.local import LocalServer
+
+from ._table import best_of, print_table, row
+
+
+def run(rounds: int = 15, n: int = 20) -> list[dict[str, Any]]:
+    with LocalServer() as server:
+        client = GravixLayer(api_key=server.api_key, base_url=server.base_url, max_retries=0)
+        with client, client.sandbox.sandboxes.create(provider="gravix", region="local") as sandbox:
+            context = sandbox.create_code_context()
+
+            def in_context() -> None:
+                assert sandbox.run_code("1+1", context_id=context.id).text == "2"
+
+            def fresh_run() -> None:
+                assert sandbox.run_code("1+1").text == "2"
+
+            def command() -> None:
+                assert sandbox.run_command("true", args=[]).exit_code == 0
+
+            def bare_python() -> None:
+                subprocess.run([sys.executable, "-c", "1+1"], check=True)
+
+            def bare_true() -> None:
+                subprocess.run(["true"], check=True)
+
+            for warm in (in_context, fresh_run, command, bare_python, bare_true):
+                warm()
+            persistent = best_of(in_context, repeat=rounds, number=n)
+            python = best_of(bare_python, repeat=rounds, number=max(1, n // 4))
+            one_shot = best_of(fresh_run, repeat=rounds, number=max(1, n // 4))
+            cmd = best_of(command, repeat=rounds, number=max(1, n // 4))
+            true = best_of(bare_true, repeat=rounds, number=max(1, n // 4))
+    baseline = 'subprocess.run python -c "1+1"'
+    return [
+        row('sandbox run_code("1+1"), persistent context', persistent * 1e3, python * 1e3, "ms", baseline),
+        row('sandbox run_code("1+1"), no context (new kernel)', one_shot * 1e3, python * 1e3, "ms", baseline),
+        row('sandbox run_command("true")', cmd * 1e3, true * 1e3, "ms", 'subprocess.run(["true"])'),
+    ]
+
+
+if __name__ == "__main__":
+    print_table(run())
