@@ -193,6 +193,8 @@ async def _body(request: Request) -> dict[str, Any]:
         data = _loads(raw) if len(raw) <= _INLINE_JSON_BYTES else await _run(_loads, raw)
     except ValueError as exc:
         raise _bad(f"request body is not valid JSON: {exc}", "invalid_json") from None
+    except RecursionError:
+        raise _bad("request body is not valid JSON: nested too deeply", "invalid_json") from None
     if not isinstance(data, dict):
         raise _bad("request body must be a JSON object", "invalid_json")
     return data
