@@ -302,3 +302,95 @@ def test_outcome_tally_flags_untyped_errors_and_overruns() -> None:
     assert outcomes.ended["GravixLayerError"] == 1
     assert any("untyped KeyError" in b for b in outcomes.broken)
     assert any("budget" in b for b in outcomes.broken)
+
+
+# -- 200 sandbox creates ----------------------------------------------------------------------------------------
+
+SANDBOXES = 200
+
+
+def _named(sandboxes: list[Any], name: str) -> list[Any]:
+    return [s for s in sandboxes if s.name == name]
+
+
+def test_200_sandbox_creates_through_faults(
+    rel_server: LocalServer,
+    proxy_factory: ProxyFactory,
+    fast_retries: float,
+    retry_log: RetryLog,
+    report: Report,
+) -> None:
+    """Local lets a tenant run 16 sandboxes at once, so each call's sandboxes are counted and then killed."""
+    timeout, retries = 2.0, 3
+    proxy = proxy_factory(FaultPlan(seed=201, rate=0.25, slow_seconds=timeout + 0.5))
+    flaky, direct = _clients(rel_server, proxy.base_url, timeout, retries)
+    run = uuid.uuid4().hex[:6]
+    names = [f"sbx-{run}-{i:03d}" for i in range(SANDBOXES)]
+    outcomes = Outcomes(budget(timeout=timeout, max_retries=retries))
+    returned: dict[str, Any] = {}
+    made: dict[str, list[str]] = {}
+
+    def settle_sync(name: str) -> None:
+        found = _named(list(direct.sandbox.sandboxes.list(limit=1000)), name)
+        made[name] = [s.sandbox_id for s in found]
+        for s in found:
+            direct.sandbox.sandboxes.kill(s.sandbox_id)
+
+    for name in names[: SANDBOXES // 2]:
+        returned[name] = outcomes.run(
+            name,
+            lambda name=name: flaky.sandbox.sandboxes.create(
+                provider="gravix", region="local", name=name, timeout=300
+            ),
+        )
+        settle_sync(name)
+    flaky.close()
+
+    async def run_async() -> None:
+        async with (
+            AsyncGravixLayer(
+                api_key=TENANT, base_url=proxy.base_url, timeout=timeout, max_retries=retries
+            ) as ac,
+            AsyncGravixLayer(api_key=TENANT, base_url=rel_server.base_url, max_retries=0) as truth,
+        ):
+
+            def job(name: str) -> Callable[[], Awaitable[None]]:
+                async def go() -> None:
+                    returned[name] = await outcomes.arun(
+                        name,
+                        lambda: ac.sandbox.sandboxes.create(
+                            provider="gravix", region="local", name=name, timeout=300
+                        ),
+                    )
+                    found = _named(list(await truth.sandbox.sandboxes.list(limit=1000)), name)
+                    made[name] = [s.sandbox_id for s in found]
+                    for s in found:
+                        await truth.sandbox.sandboxes.kill(s.sandbox_id)
+
+                return go
+
+            await gather_limited(6, [job(n) for n in names[SANDBOXES // 2 :]])
+
+    asyncio.run(run_async())
+
+    duplicates = {n: ids for n, ids in made.items() if len(ids) > 1}
+    ambiguous = 0
+    for name in names:
+        result = returned[name]
+        if result is not None:
+            assert made[name] == [result.sandbox_id], (
+                f"{name}: returned {result.sandbox_id}, found {made[name]}"
+            )
+        elif made[name]:
+            ambiguous += 1
+    report(
+        f"{SANDBOXES} sandbox creates through {proxy.plan.rate:.0%} faults: {outcomes.summary()}; "
+        f"{sum(map(len, made.values()))} sandboxes made, {len(duplicates)} calls made two; {ambiguous} typed errors "
+        f"where the server had acted; {proxy.summary()}; SDK retries: {retry_log.summary()}"
+    )
+    direct.close()
+    assert not duplicates, duplicates
+    assert not outcomes.broken, outcomes.broken[:10]
+    assert outcomes.calls == SANDBOXES
+    assert outcomes.ended["ok"] > SANDBOXES // 2
+    assert proxy.counts["reset_after"] and proxy.counts["slow"] and proxy.counts["refused"]
