@@ -23,6 +23,7 @@ class LocalProcess:
         self.extra_args = extra_args
         self.output: list[str] = []
         self.proc: subprocess.Popen[str] | None = None
+        self._drainer: threading.Thread | None = None
         self.base_url = ""
 
     def start(self) -> LocalProcess:
@@ -41,7 +42,8 @@ class LocalProcess:
             found = re.search(r"listening on (http://\S+?) ", line)
             if found:
                 self.base_url = found.group(1)
-                threading.Thread(target=self._drain, daemon=True).start()
+                self._drainer = threading.Thread(target=self._drain, daemon=True)
+                self._drainer.start()
                 return self
         raise AssertionError(f"Local did not start (exit code {self.proc.poll()})")
 
@@ -54,6 +56,7 @@ class LocalProcess:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
+        self._join()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -62,3 +65,9 @@ class LocalProcess:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self._join()
+
+    def _join(self) -> None:
+        """Read the output to its end (the pipe outlives the process by a moment)."""
+        if self._drainer is not None:
+            self._drainer.join(10)

@@ -15,6 +15,7 @@ import logging
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from gravixlayer import AsyncGravixLayer, GravixLayer, GravixLayerError
 from gravixlayer.local import LocalServer
 
 from ._known_ids import DEPLOYABLE_MODEL, gpu_model
+from ._local_process import LocalProcess
 from .fault_proxy import FaultPlan, FaultProxy
 
 KEY = "gl-leakcheck-" + uuid.uuid4().hex
@@ -151,6 +153,36 @@ def _exercise(client: GravixLayer, seen: list[Any]) -> None:
     keep(lambda: client.vectors.indexes.get("no-such-index"))
     keep(lambda: client.sandbox.templates.list())
     keep(lambda: client.sandbox.sandboxes.get(str(uuid.uuid4())))
+
+    def sandbox_round_trip() -> Any:
+        sb = client.sandbox.sandboxes.create(provider="gravix", region="local", timeout=60)
+        try:
+            return sb.run_code("import os; print(sorted(os.environ))")  # the server's key is not in its env
+        finally:
+            sb.kill()
+
+    keep(sandbox_round_trip)
+
+
+def test_keys_never_leak_from_the_cli_server(tmp_path: Path) -> None:
+    """`python -m gravixlayer.local --api-key K --log-level debug --access-log`: its whole output is clean."""
+    server = LocalProcess(
+        tmp_path / "data", KEY, OTHER, log_level="debug", extra_args=("--access-log",)
+    ).start()
+    seen: list[Any] = []
+    try:
+        with GravixLayer(api_key=KEY, base_url=server.base_url, max_retries=0) as client:
+            _exercise(client, seen)
+        with GravixLayer(api_key=WRONG, base_url=server.base_url, max_retries=0) as wrong:
+            _exercise(wrong, seen)
+    finally:
+        server.stop()
+    output = "".join(server.output)
+    assert "/v1/accelerators" in output, "access log lines missing"
+    assert "DEBUG" in output
+    haystack = [output, *(t for obj in seen for t in _texts_of(obj))]
+    leaks = [text[:200] for text in haystack for piece in (*SECRETS, *FRAGMENTS) if piece in text]
+    assert not leaks, leaks[:5]
 
 
 def test_keys_never_leak(

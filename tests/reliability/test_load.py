@@ -42,6 +42,7 @@ class Tally:
     vectors: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # index id -> acked ids
     files: dict[str, int] = field(default_factory=dict)  # file id -> size
     deployments: set[str] = field(default_factory=set)
+    sandbox_files: dict[tuple[str, str], str] = field(default_factory=dict)  # (sandbox, path) -> content
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -49,7 +50,9 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def _client(n: int, base_url: str, gpu: str, tally: Tally, deadline: float) -> None:
+async def _client(
+    n: int, base_url: str, gpu: str, sandboxes: list[str], tally: Tally, deadline: float
+) -> None:
     rnd = random.Random(n)
     async with AsyncGravixLayer(api_key=KEY, base_url=base_url, max_retries=0, timeout=120) as client:
         index = await client.vectors.indexes.create(
@@ -114,11 +117,23 @@ async def _client(n: int, base_url: str, gpu: str, tally: Tally, deadline: float
             )
             tally.deployments.add(d.deployment_id or "")
 
+        async def sandbox_file() -> None:
+            sid = rnd.choice(sandboxes)
+            path, text = f"/home/user/c{n}/f{count}.txt", f"client {n} wrote {count}"
+            await client.sandbox.sandboxes.write_file(sid, path, text)
+            tally.sandbox_files[(sid, path)] = text
+            assert (await client.sandbox.sandboxes.read_file(sid, path)).content == text
+
+        async def sandbox_code() -> None:
+            result = await client.sandbox.sandboxes.run_code(rnd.choice(sandboxes), f"print({n} * {count})")
+            assert result.stdout.strip() == str(n * count), result
+
         ops: list[tuple[str, Callable[[], Awaitable[None]], int]] = [
             ("chat", chat, 15), ("chat stream", chat_stream, 10), ("embeddings", embed, 15),
             ("vector upsert x10", upsert, 20), ("vector search", search, 15), ("vector get", get_vector, 5),
             ("file upload", upload, 5), ("file retrieve", retrieve, 5), ("accelerators list", catalogue, 5),
-            ("deployment create", deploy, 5),
+            ("deployment create", deploy, 5), ("sandbox file write+read", sandbox_file, 3),
+            ("sandbox run_code", sandbox_code, 2),
         ]  # fmt: skip
         names = [o[0] for o in ops]
         weights = [o[2] for o in ops]
@@ -141,12 +156,18 @@ def test_50_concurrent_clients_mixed_load(tmp_path: Path, report: Report) -> Non
         with GravixLayer(api_key=KEY, base_url=server.base_url) as sync:
             gpu = str(next(iter(sync.accelerators.list())).gpu_model)
             sync.embeddings.create(model=EMBED, input="warm up the model")
+            sandboxes = [
+                sync.sandbox.sandboxes.create(provider="gravix", region="local", timeout=600).sandbox_id
+                for _ in range(4)
+            ]
         tally = Tally()
 
         async def run() -> float:
             started = time.monotonic()
             deadline = started + SECONDS
-            await asyncio.gather(*(_client(n, server.base_url, gpu, tally, deadline) for n in range(CLIENTS)))
+            await asyncio.gather(
+                *(_client(n, server.base_url, gpu, sandboxes, tally, deadline) for n in range(CLIENTS))
+            )
             return time.monotonic() - started
 
         elapsed = asyncio.run(run())
@@ -162,12 +183,12 @@ def test_50_concurrent_clients_mixed_load(tmp_path: Path, report: Report) -> Non
         f"{CLIENTS} async clients x {SECONDS:.0f}s mixed load: {len(everything)} calls "
         f"({len(everything) / elapsed:.0f}/s), {len(tally.errors)} errors, {lost} lost writes "
         f"({sum(map(len, tally.vectors.values()))} vectors, {len(tally.files)} files, "
-        f"{len(tally.deployments)} deployments acknowledged); overall p50={statistics.median(everything) * 1e3:.0f}ms "
+        f"{len(tally.deployments)} deployments, {len(tally.sandbox_files)} sandbox files acknowledged); overall p50={statistics.median(everything) * 1e3:.0f}ms "
         f"p99={_pct(everything, 0.99) * 1e3:.0f}ms; {per_kind}"
     )
     assert not tally.errors, tally.errors[:10]
     assert lost == 0
-    assert len(tally.latencies) == 10, "some call kinds never ran"
+    assert len(tally.latencies) == 12, "some call kinds never ran"
 
 
 def _lost_writes(base_url: str, tally: Tally) -> int:
@@ -180,6 +201,8 @@ def _lost_writes(base_url: str, tally: Tally) -> int:
         lost += sum(1 for fid, size in tally.files.items() if files.get(fid) != size)
         deployments = {d.deployment_id for d in client.deployments.list()}
         lost += len(tally.deployments - deployments)
+        for (sid, path), text in tally.sandbox_files.items():
+            lost += client.sandbox.sandboxes.read_file(sid, path).content != text
     with httpx.Client(base_url=base_url) as http:
         assert http.get("/health").status_code == 200
     return lost
