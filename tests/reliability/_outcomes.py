@@ -19,6 +19,12 @@ MAX_BACKOFF = 8.0  # gravixlayer._constants.MAX_RETRY_DELAY
 MAX_TOLD_WAIT = 2.0  # Retry-After as the proxy sends it (1 s, or an HTTP-date up to ~2 s away)
 
 
+def must(value: str | None) -> str:
+    """An id the server must have given."""
+    assert value, "the answer carries no id"
+    return value
+
+
 def budget(*, timeout: float, max_retries: int, requests: int = 1, slack: float = 3.0) -> float:
     """Longest a call may take: every attempt timing out plus every (scaled) wait, for each request it makes."""
     per_request = (max_retries + 1) * timeout + max_retries * max(MAX_BACKOFF, MAX_TOLD_WAIT) * BACKOFF_SCALE

@@ -24,6 +24,7 @@ import pytest
 from gravixlayer import GravixLayer, GravixLayerError
 
 from ._local_process import LocalProcess
+from ._outcomes import must
 from .conftest import Report
 
 KEY = "gl-crash-7d0f3b1a9c2e4d5f"
@@ -82,7 +83,7 @@ def _file_writer(base_url: str, ledger: Ledger, stop: threading.Event, seed: int
             except GravixLayerError:
                 return
             with ledger.lock:
-                ledger.acked_files[f.id] = name
+                ledger.acked_files[must(f.id)] = name
 
 
 def _integrity(data_dir: Path) -> str:
@@ -166,7 +167,7 @@ def _verify(base_url: str, index_id: str, data_dir: Path, ledger: Ledger, integr
         lost = [fid for fid in ledger.acked_files if fid not in by_id]
         assert not lost, f"acknowledged files lost: {lost}"
         for f in listed:
-            digest = hashlib.sha256(client.files.content(f.id)).hexdigest()
+            digest = hashlib.sha256(client.files.content(must(f.id))).hexdigest()
             whole = f.filename in ledger.sent_files and digest == ledger.sent_files[f.filename]
             assert whole, f"{f.filename} is listed but not whole"
             if f.id in ledger.acked_files:

@@ -11,6 +11,7 @@ import hashlib
 import random
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from gravixlayer.local import LocalServer
 
 from ._config import KEYS
 from ._known_ids import DEPLOYABLE_MODEL, gpu_model
-from ._outcomes import Outcomes, budget, gather_limited
+from ._outcomes import Outcomes, budget, gather_limited, must
 from .conftest import ProxyFactory, Report, RetryLog
 from .fault_proxy import FaultPlan
 
@@ -74,9 +75,7 @@ def test_10000_vector_upserts_through_faults(
         # What a caller does with a typed error on an idempotent write: send it again.
         for _attempt in range(10):
             if (
-                outcomes.run(
-                    f"batch {start}", lambda batch=batch: target.upsert_many(batch, batch_size=BATCH)
-                )
+                outcomes.run(f"batch {start}", partial(target.upsert_many, batch, batch_size=BATCH))
                 is not None
             ):
                 break
@@ -138,7 +137,7 @@ def test_200_deployment_creates_through_faults(
         )
 
     for name in names[: DEPLOYMENTS // 2]:
-        returned[name] = outcomes.run(name, lambda name=name: create_sync(name))
+        returned[name] = outcomes.run(name, partial(create_sync, name))
     flaky.close()
 
     async def run_async() -> None:
@@ -217,23 +216,23 @@ def test_100_file_uploads_through_faults(
     digests = {name: hashlib.sha256(data).hexdigest() for name, data in sources.items()}
     outcomes = Outcomes(budget(timeout=timeout, max_retries=retries, requests=2))
     returned: dict[str, Any] = {}
-    partial: list[str] = []
+    torn: list[str] = []
 
     def audit() -> None:
         """Every file of this run that is listed is whole: its size and bytes are the source's."""
         for f in direct.files.list():
             if f.filename in sources:
-                data = direct.files.content(f.id)
+                data = direct.files.content(must(f.id))
                 if (
                     f.bytes != len(sources[f.filename])
                     or hashlib.sha256(data).hexdigest() != digests[f.filename]
                 ):
-                    partial.append(f"{f.filename}: listed {f.bytes} bytes, content {len(data)} bytes")
+                    torn.append(f"{f.filename}: listed {f.bytes} bytes, content {len(data)} bytes")
 
     names = list(sources)
     for i, name in enumerate(names[: UPLOADS // 2]):
         returned[name] = outcomes.run(
-            name, lambda name=name: flaky.files.create(file=sources[name], purpose="fine-tune", filename=name)
+            name, partial(flaky.files.create, file=sources[name], purpose="fine-tune", filename=name)
         )
         if i % 10 == 9:
             audit()
@@ -260,7 +259,7 @@ def test_100_file_uploads_through_faults(
     listed = [f for f in direct.files.list() if f.filename in sources]
     per_name: dict[str, list[str]] = {}
     for f in listed:
-        per_name.setdefault(f.filename or "", []).append(f.id)
+        per_name.setdefault(f.filename or "", []).append(must(f.id))
     duplicates = {n: ids for n, ids in per_name.items() if len(ids) > 1}
     ambiguous = 0
     for name in names:
@@ -273,17 +272,17 @@ def test_100_file_uploads_through_faults(
             ambiguous += 1
     report(
         f"{UPLOADS} file uploads through {proxy.plan.rate:.0%} faults: {outcomes.summary()}; {len(listed)} files "
-        f"registered, all byte-identical to their source ({len(partial)} partial seen in "
+        f"registered, all byte-identical to their source ({len(torn)} partial seen in "
         f"{UPLOADS // 10 + 1} audits), {len(duplicates)} duplicated; {ambiguous} typed errors where the server had "
         f"stored the file; {proxy.summary()}; SDK retries: {retry_log.summary()}"
     )
-    assert not partial, partial[:5]
+    assert not torn, torn[:5]
     assert not duplicates, duplicates
     assert not outcomes.broken, outcomes.broken[:10]
     assert outcomes.calls == UPLOADS
     assert proxy.counts["reset_after"] and proxy.counts["slow"] and proxy.counts["refused"]
     for f in listed:
-        direct.files.delete(f.id)
+        direct.files.delete(must(f.id))
     direct.close()
 
 
@@ -339,8 +338,8 @@ def test_200_sandbox_creates_through_faults(
     for name in names[: SANDBOXES // 2]:
         returned[name] = outcomes.run(
             name,
-            lambda name=name: flaky.sandbox.sandboxes.create(
-                provider="gravix", region="local", name=name, timeout=300
+            partial(
+                flaky.sandbox.sandboxes.create, provider="gravix", region="local", name=name, timeout=300
             ),
         )
         settle_sync(name)

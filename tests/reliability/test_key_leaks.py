@@ -120,7 +120,7 @@ def _exercise(client: GravixLayer, seen: list[Any]) -> None:
                 model=MODEL, messages=[{"role": "user", "content": "hi"}], stream=True
             )
         )
-    )  # type: ignore[call-overload]
+    )
     keep(lambda: client.completions.create(model=MODEL, prompt="once upon"))
     keep(lambda: client.embeddings.create(model=EMBED, input="hello"))
     keep(

@@ -25,6 +25,7 @@ from gravixlayer import AsyncGravixLayer, GravixLayer
 
 from ._known_ids import DEPLOYABLE_MODEL
 from ._local_process import LocalProcess
+from ._outcomes import must
 from .conftest import Report
 
 KEY = "gl-load-5e8a1c7f3b9d2e40"
@@ -99,7 +100,7 @@ async def _client(
         async def upload() -> None:
             data = rnd.randbytes(rnd.randint(1, 10_000))
             f = await client.files.create(file=data, purpose="batch", filename=f"load-{n}-{count}.bin")
-            tally.files[f.id] = len(data)
+            tally.files[must(f.id)] = len(data)
 
         async def retrieve() -> None:
             if tally.files:

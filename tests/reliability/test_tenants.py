@@ -19,6 +19,7 @@ from gravixlayer.local import LocalServer
 
 from ._config import KEYS
 from ._known_ids import DEPLOYABLE_MODEL, gpu_model
+from ._outcomes import must
 from .test_bad_input import ROUTES, _fill
 
 MEMORY_MODEL = "microsoft/multilingual-e5-large"
@@ -59,19 +60,20 @@ def _refused(attempts: dict[str, Callable[[], Any]]) -> None:
 def test_files_are_private(tenants: tuple[GravixLayer, GravixLayer]) -> None:
     a, b = tenants
     content = b'{"prompt": "private", "completion": "data"}\n' * 5
-    f = a.files.create(file=content, purpose="fine-tune", filename=f"secret-{uuid.uuid4().hex[:6]}.jsonl")
-    assert f.id
-    assert f.id not in {x.id for x in b.files.list()}
+    fid = must(
+        a.files.create(file=content, purpose="fine-tune", filename=f"secret-{uuid.uuid4().hex[:6]}.jsonl").id
+    )
+    assert fid not in {x.id for x in b.files.list()}
     _refused(
         {
-            "retrieve": lambda: b.files.retrieve(f.id),
-            "content": lambda: b.files.content(f.id),
-            "delete": lambda: b.files.delete(f.id),
+            "retrieve": lambda: b.files.retrieve(fid),
+            "content": lambda: b.files.content(fid),
+            "delete": lambda: b.files.delete(fid),
         }
     )
-    assert a.files.content(f.id) == content
-    assert f.id in {x.id for x in a.files.list()}
-    a.files.delete(f.id)
+    assert a.files.content(fid) == content
+    assert fid in {x.id for x in a.files.list()}
+    a.files.delete(fid)
 
 
 def test_deployments_are_private(tenants: tuple[GravixLayer, GravixLayer]) -> None:
@@ -79,14 +81,14 @@ def test_deployments_are_private(tenants: tuple[GravixLayer, GravixLayer]) -> No
     gpu = gpu_model(a)
     name = f"private-{uuid.uuid4().hex[:8]}"
     d = a.deployments.create(deployment_name=name, model_name=DEPLOYABLE_MODEL, gpu_model=gpu)
-    assert d.deployment_id
+    did = must(d.deployment_id)
     seen_by_b = {(x.deployment_id, x.deployment_name) for x in b.deployments.list()}
-    assert not any(d.deployment_id == i or name == n for i, n in seen_by_b)
+    assert not any(did == i or name == n for i, n in seen_by_b)
     _refused(
         {
-            "get by id": lambda: b.deployments.get(d.deployment_id),
+            "get by id": lambda: b.deployments.get(did),
             "get by name": lambda: b.deployments.get(name),
-            "delete by id": lambda: b.deployments.delete(d.deployment_id),
+            "delete by id": lambda: b.deployments.delete(did),
             "delete by name": lambda: b.deployments.delete(name),
         }
     )
@@ -94,9 +96,9 @@ def test_deployments_are_private(tenants: tuple[GravixLayer, GravixLayer]) -> No
     mine = b.deployments.create(deployment_name=name, model_name=DEPLOYABLE_MODEL, gpu_model=gpu)
     assert mine.deployment_id != d.deployment_id
     assert a.deployments.get(name).deployment_id == d.deployment_id
-    b.deployments.delete(mine.deployment_id)
-    assert a.deployments.get(d.deployment_id).deployment_name == name
-    a.deployments.delete(d.deployment_id)
+    b.deployments.delete(must(mine.deployment_id))
+    assert a.deployments.get(did).deployment_name == name
+    a.deployments.delete(did)
 
 
 def test_indexes_and_vectors_are_private(tenants: tuple[GravixLayer, GravixLayer]) -> None:
