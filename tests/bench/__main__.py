@@ -38,8 +38,8 @@ QUICK: dict[str, dict[str, Any]] = {
     "inference": {"n": 40},
     "vectors": {"sizes": (10_000,), "rounds": 1, "queries": 10},
     "files": {"size": 20_000_000, "rounds": 2},
-    "sandbox": {"rounds": 10, "n": 10},
-    "notebook": {"hits": 20_000, "n": 20_000, "rounds": 2},
+    "sandbox": {"rounds": 5, "n": 10},
+    "notebook": {"repeat": 3},
 }
 """Smaller counts for `--quick`; only the keyword arguments a module's `run()` accepts are passed."""
 
