@@ -45,8 +45,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module-scoped: Playwright's sync API keeps an event loop running while it is open, which
+    would break every asyncio test that pytest runs after this module."""
     executable = ensure_chromium()
     from playwright.sync_api import sync_playwright
 
