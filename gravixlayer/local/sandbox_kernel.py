@@ -298,7 +298,15 @@ def figures() -> list[dict[str, Any]]:
 
 def main() -> None:
     sys.path[0] = ""  # like `python -c`: the working directory, not this script's directory, is importable
-    Kernel().serve()
+    answers = os.dup(1)
+    try:
+        kernel = Kernel()
+    except Exception as exc:  # e.g. no thread can start at the process limit: say so instead of vanishing
+        message = {"ready": False, "error": f"{type(exc).__name__}: {exc}"}
+        os.write(answers, (PREFIX + TOKEN + json.dumps(message) + "\n").encode())
+        raise SystemExit(1) from None
+    os.close(answers)
+    kernel.serve()
 
 
 if __name__ == "__main__":

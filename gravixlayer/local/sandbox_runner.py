@@ -18,6 +18,7 @@ import os
 import secrets
 import shutil
 import signal
+import subprocess
 import sys
 import time
 import uuid
@@ -62,9 +63,12 @@ MAX_CONTEXTS = 16
 KERNEL_START_TIMEOUT = 60.0
 INTERRUPT_GRACE = 2.0
 """After a run's timeout the kernel is interrupted (like Jupyter); if it has not answered by then, it is killed."""
-PIPE_GRACE = 0.5
+PIPE_GRACE = 0.2
 """After a command exits, its output is read this much longer (background children may keep the pipes)."""
 STREAM_LIMIT = 256 * MIB
+"""Longest kernel answer line (output, results and images of one run)."""
+COMMAND_STREAM_LIMIT = 1 * MIB
+"""Command output is read in chunks; this only bounds what asyncio buffers before pausing the pipe."""
 GUARD_INTERVAL = 0.25
 """Seconds between two checks of every sandbox's total memory (and, when Local is PID 1, zombie reaping)."""
 
@@ -184,6 +188,8 @@ def language_of(requested: str) -> str:
 class _Captured:
     data: bytearray = field(default_factory=bytearray)
     dropped: int = 0
+    done: bool = False
+    """Set once the run has answered: later output (of background children) is read and discarded."""
 
     def text(self) -> str:
         text = self.data.decode("utf-8", errors="replace")
@@ -193,16 +199,39 @@ class _Captured:
 
 
 async def _read_capped(stream: asyncio.StreamReader | None, limit: int, into: _Captured) -> None:
+    """Keep up to `limit` bytes; read (never block the writer) until the pipe closes."""
     if stream is None:
         return
     while True:
         chunk = await stream.read(65536)
         if not chunk:
             return
+        if into.done:
+            continue
         room = limit - len(into.data)
         if room > 0:
             into.data += chunk[:room]
         into.dropped += max(0, len(chunk) - max(room, 0))
+
+
+async def _exit_status(process: asyncio.subprocess.Process) -> int:
+    """The exit status as soon as the process ends.
+
+    `Process.wait()` on Python < 3.12 also waits until every pipe is closed, which a background child
+    holding stdout (`server &`) delays for as long as it runs; the status itself is known earlier.
+    """
+    waiter = asyncio.ensure_future(process.wait())
+    delay = 0.002
+    try:
+        while process.returncode is None:
+            done, _ = await asyncio.wait({waiter}, timeout=delay)
+            if done:
+                break
+            delay = min(delay * 2, 0.05)
+    finally:
+        waiter.cancel()
+    assert process.returncode is not None
+    return process.returncode
 
 
 # -- kernels ----------------------------------------------------------------------------------------------
@@ -258,13 +287,13 @@ class Kernel:
         try:
             ready = await asyncio.wait_for(self._message(), KERNEL_START_TIMEOUT)
         except (asyncio.TimeoutError, KernelDied):
-            await self.close()
-            raise LocalAPIError(
-                500, "kernel_failed", f"the {self.language} interpreter did not start"
-            ) from None
+            ready = {"ready": False}
         if not ready.get("ready"):
             await self.close()
-            raise LocalAPIError(500, "kernel_failed", f"the {self.language} interpreter did not start")
+            if await _thread(self.runtime.at_process_limit):
+                raise self.runtime.process_limit_error()
+            why = f": {ready['error']}" if ready.get("error") else ""
+            raise LocalAPIError(500, "kernel_failed", f"the {self.language} interpreter did not start{why}")
 
     async def _message(self) -> dict[str, Any]:
         """The next protocol line; other lines (stray output of a kernel's child) are skipped."""
@@ -347,7 +376,7 @@ class Kernel:
         # first, and reaping the child there leaves asyncio's watcher without the exit status.)
         _killpg(process.pid, signal.SIGKILL)
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(process.wait(), 5)
+            await asyncio.wait_for(_exit_status(process), 5)
         self.runtime.forget(process.pid)
 
 
@@ -378,6 +407,7 @@ class Runtime:
         self.kernels: dict[str, Kernel] = {}
         self.groups: set[int] = set()
         self.memory_killed: set[int] = set()
+        self.readers: set[asyncio.Future[None]] = set()
         """Process groups the memory guard killed (their runs say why they died)."""
         self.cpu_sample: tuple[float, float] | None = None
 
@@ -411,22 +441,57 @@ class Runtime:
         env: Mapping[str, str],
         stdin: int,
         cpu_seconds: float | None = None,
+        limit: int = STREAM_LIMIT,
     ) -> asyncio.subprocess.Process:
-        process = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=stdin,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE
-            if stdin == asyncio.subprocess.DEVNULL
-            else asyncio.subprocess.DEVNULL,
-            cwd=cwd,
-            env=dict(env),
-            start_new_session=True,
-            preexec_fn=self.isolation.preexec(self.uid, self.limits, cpu_seconds),
-            limit=STREAM_LIMIT,
-        )
+        """Start a process in its own session, with the sandbox's user and limits.
+
+        At the process limit (RLIMIT_NPROC refuses the fork or exec) the answer is 503 with Retry-After:
+        the caller did nothing wrong and the run may work once some of the sandbox's processes end.
+        """
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=stdin,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE
+                if stdin == asyncio.subprocess.DEVNULL
+                else asyncio.subprocess.DEVNULL,
+                cwd=cwd,
+                env=dict(env),
+                start_new_session=True,
+                preexec_fn=self.isolation.preexec(self.uid, self.limits, cpu_seconds),
+                limit=limit,
+            )
+        except BlockingIOError:
+            raise self.process_limit_error() from None
+        except subprocess.SubprocessError as exc:
+            raise LocalAPIError(
+                500, "spawn_failed", f"the sandbox could not start a process: {exc}"
+            ) from None
         self.groups.add(process.pid)
         return process
+
+    def process_limit_error(self) -> LocalAPIError:
+        return LocalAPIError(
+            503,
+            "process_limit",
+            f"the sandbox has reached its limit of {self.limits.processes} processes; "
+            "try again once some of them have ended",
+            {"Retry-After": "1"},
+        )
+
+    def at_process_limit(self) -> bool:
+        """Whether the sandbox's user has (nearly) as many tasks as RLIMIT_NPROC allows."""
+        if self.uid is None:
+            return False
+        import psutil
+
+        tasks = 0
+        for process in psutil.process_iter(["uids", "num_threads"]):
+            uids = process.info.get("uids")
+            if uids is not None and uids.real == self.uid:
+                tasks += process.info.get("num_threads") or 1
+        return tasks >= self.limits.processes - 2
 
     def forget(self, pgid: int) -> None:
         if not _group_alive(pgid):
@@ -444,6 +509,7 @@ class Runtime:
                 env=self.environment(env),
                 stdin=asyncio.subprocess.DEVNULL,
                 cpu_seconds=timeout + 5,
+                limit=COMMAND_STREAM_LIMIT,
             )
         except FileNotFoundError:
             return _command_answer("", f"{argv[0]}: command not found\n", 127, started, "command not found")
@@ -459,15 +525,17 @@ class Runtime:
         ]
         timed_out = False
         try:
-            returncode = await asyncio.wait_for(process.wait(), timeout)
+            returncode = await asyncio.wait_for(_exit_status(process), timeout)
         except asyncio.TimeoutError:
             timed_out = True
             _killpg(process.pid, signal.SIGKILL)
-            returncode = await process.wait()
+            returncode = await _exit_status(process)
         finally:
             _done, pending = await asyncio.wait(readers, timeout=PIPE_GRACE)
-            for reader in pending:
-                reader.cancel()
+            out.done = err.done = True
+            for reader in pending:  # background children still write: keep draining so they never block
+                self.readers.add(reader)
+                reader.add_done_callback(self.readers.discard)
             self.forget(process.pid)
         if timed_out:
             message = f"command timed out after {timeout:g} seconds"
@@ -498,6 +566,8 @@ class Runtime:
         self.kernels.clear()
         await _thread(self.signal_all, signal.SIGKILL)
         self.groups.clear()
+        for reader in list(self.readers):
+            reader.cancel()
 
     def processes(self) -> list[Any]:
         """psutil processes of this sandbox now."""

@@ -12,7 +12,7 @@ import httpx
 import psutil
 import pytest
 
-from gravixlayer import GravixLayer, GravixLayerNotFoundError
+from gravixlayer import GravixLayer, GravixLayerNotFoundError, GravixLayerServerError
 from gravixlayer.local import LocalServer
 from gravixlayer.resources.sandbox import AsyncSandboxInstance, SandboxInstance
 
@@ -241,7 +241,10 @@ def test_metrics_and_host_url(sandbox: SandboxInstance) -> None:
     assert metrics.disk_usage >= 200_000 and metrics.process_count >= 1  # type: ignore[attr-defined]
 
     port = free_port()
-    sandbox.run_command("sh", ["-c", f"python -m http.server {port} > /dev/null 2>&1 &"])
+    # A background server keeps the command's output pipes: the command still ends, and the server,
+    # whose request log goes to that pipe, keeps running.
+    started = sandbox.run_command(f"python -m http.server {port} &", timeout=20)
+    assert started.exit_code == 0 and started.error is None
     sandbox.filesystem.write("page.txt", "served from the sandbox")
     url = sandbox.get_host_url(port)
     assert url.endswith(f":{port}")
@@ -254,3 +257,21 @@ def test_metrics_and_host_url(sandbox: SandboxInstance) -> None:
             assert time.monotonic() < deadline
             time.sleep(0.1)
     assert answer.text == "served from the sandbox"
+    assert httpx.get(url + "/page.txt", timeout=5).text == "served from the sandbox"
+
+
+def test_process_limit_is_a_retryable_503(local_server: LocalServer) -> None:
+    manager = local_server._server.config.app.state.sandboxes  # type: ignore[union-attr]
+    impatient = GravixLayer(api_key=local_server.api_key, base_url=local_server.base_url, max_retries=0)
+    with impatient, impatient.sandbox.sandboxes.create(provider="gravix", region="local") as sb:
+        if not manager.isolation.process_limit_enforced:
+            pytest.skip("this machine cannot bound processes per sandbox (root without a usable user id)")
+        fill = (
+            "import subprocess\nstarted = 0\ntry:\n    while started < 500:\n"
+            "        subprocess.Popen(['sleep', '60'])\n        started += 1\nexcept OSError:\n    print(started)\n"
+        )
+        assert int(sb.run_command("python", ["-c", fill], timeout=30).stdout) < 500
+        with pytest.raises(GravixLayerServerError) as full:
+            sb.run_code("1")
+        assert full.value.status_code == 503 and full.value.code == "process_limit"
+        assert full.value.response is not None and full.value.response.headers["retry-after"] == "1"
