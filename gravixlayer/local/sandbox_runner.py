@@ -31,7 +31,7 @@ import anyio.to_thread
 
 from .errors import LocalAPIError
 from .sandbox_fs import HOME, SandboxFiles, iso_time
-from .sandbox_isolation import MIB, Isolation, Limits, probe
+from .sandbox_isolation import MIB, OWN_USER, Isolation, Limits, probe
 from .storage import Storage
 
 __all__ = [
@@ -817,6 +817,9 @@ class SandboxManager:
             self.records[record.id] = record
         self._guard_task = asyncio.get_running_loop().create_task(self._guard())
         for record in list(self.records.values()):
+            if record.status != STOPPED and record.uid is not None and os.geteuid() == 0:
+                # Processes a crashed server left behind (PR_SET_PDEATHSIG only reaches its direct children).
+                await _thread(Isolation(OWN_USER).signal_user, record.uid, signal.SIGKILL)
             if record.status != STOPPED:
                 if record.timeout_at is not None and record.timeout_at <= time.time():
                     await self._stop(record, "timed out while the server was not running")

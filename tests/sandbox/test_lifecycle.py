@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
-from gravixlayer import AsyncGravixLayer, GravixLayer, GravixLayerConflictError, GravixLayerNotFoundError
+from gravixlayer import (
+    AsyncGravixLayer,
+    GravixLayer,
+    GravixLayerConflictError,
+    GravixLayerError,
+    GravixLayerNotFoundError,
+)
 from gravixlayer.local import LocalServer
 from gravixlayer.resources.sandbox import AsyncSandboxInstance, SandboxInstance
 from gravixlayer.types.sandbox import SandboxInfo
@@ -210,6 +219,16 @@ async def _sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
+def test_env_vars_reach_every_process(client: GravixLayer) -> None:
+    with client.sandbox.sandboxes.create(
+        **LOCATION, env_vars={"STAGE": "test"}, metadata={"team": "a"}
+    ) as sb:
+        assert sb.metadata == {"team": "a"}
+        assert sb.run_command("sh", ["-c", "echo $STAGE"]).stdout == "test\n"
+        assert sb.run_code("import os\nos.environ['STAGE']").text == "'test'"
+        assert sb.run_command("sh", ["-c", "echo $STAGE"], env={"STAGE": "override"}).stdout == "override\n"
+
+
 def test_list_reflects_status_and_paging(client: GravixLayer) -> None:
     a = client.sandbox.sandboxes.create(**LOCATION)
     b = client.sandbox.sandboxes.create(**LOCATION)
@@ -228,10 +247,8 @@ def test_list_reflects_status_and_paging(client: GravixLayer) -> None:
         b.kill()
 
 
-def test_processes_end_when_the_server_stops_and_sandboxes_survive_a_restart(tmp_path: object) -> None:
-    from pathlib import Path
-
-    data_dir = Path(str(tmp_path)) / "local"
+def test_processes_end_when_the_server_stops_and_sandboxes_survive_a_restart(tmp_path: Path) -> None:
+    data_dir = tmp_path / "local"
     with LocalServer(data_dir=data_dir) as server:
         sb = server.client.sandbox.sandboxes.create(**LOCATION)
         expiring = server.client.sandbox.sandboxes.create(**LOCATION, timeout=2)
@@ -248,3 +265,58 @@ def test_processes_end_when_the_server_stops_and_sandboxes_survive_a_restart(tmp
         assert again.run_code("6 * 7").text == "42"
         assert server.client.sandbox.sandboxes.get(expiring.sandbox_id).status == "stopped"
         again.kill()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "gravixlayer.local", "--port", str(port), "--api-key", "crash-key",
+         "--data-dir", str(data_dir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _client(port: int) -> GravixLayer:
+    client = GravixLayer(api_key="crash-key", base_url=f"http://127.0.0.1:{port}", max_retries=0)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            client.sandbox.templates.list()
+            return client
+        except GravixLayerError:
+            assert time.monotonic() < deadline, "GravixLayer Local did not start"
+            time.sleep(0.1)
+
+
+def test_a_restart_after_a_crash_ends_what_the_crashed_server_left(tmp_path: Path) -> None:
+    port = _free_port()
+    server = _serve(tmp_path, port)
+    try:
+        with _client(port) as client:
+            sb = client.sandbox.sandboxes.create(**LOCATION)
+            sb.create_code_context()
+            sb.run_command("sh", ["-c", "setsid sleep 300 > /dev/null 2>&1 &"])
+            time.sleep(0.2)
+    finally:
+        server.kill()  # SIGKILL: no shutdown hook runs
+        server.wait()
+    deadline = time.monotonic() + 10
+    while len(live_processes(sb.sandbox_id)) != 1:  # the kernel dies with the server; the daemon does not
+        assert time.monotonic() < deadline, live_processes(sb.sandbox_id)
+        time.sleep(0.05)
+    server = _serve(tmp_path, port)
+    try:
+        with _client(port) as client:
+            assert live_processes(sb.sandbox_id) == []
+            assert client.sandbox.sandboxes.get(sb.sandbox_id).run_code("1 + 1").text == "2"
+            client.sandbox.sandboxes.kill(sb.sandbox_id)
+    finally:
+        server.terminate()
+        server.wait(30)
