@@ -251,3 +251,34 @@ async def test_batch_from_a_generator_with_progress(api: Any, index: Any, capsys
     removed = await call(vectors.batch_delete(["legacy", "g0"]))
     assert removed.deleted_count == 2
     assert len(await call(vectors.list_ids())) == 2499
+
+
+async def test_concurrent_searches_and_writes_stay_consistent(vserver: Any) -> None:
+    import asyncio
+
+    from gravixlayer import AsyncGravixLayer
+
+    from .conftest import KEY_A
+
+    async with AsyncGravixLayer(api_key=KEY_A, base_url=vserver.base_url) as client:
+        made = await make_index(client, dimension=8)
+        vectors = client.vectors.index(made.id)
+        await vectors.upsert_many({"id": f"s{i}", "embedding": [i % 7, 1, 0, 0, 0, 0, 0, i]} for i in range(2999))
+        await vectors.upsert([0, 0, 0, 0, 0, 1, 0, 0], id="needle")
+
+        async def write(n: int) -> None:
+            await vectors.upsert_many({"id": f"w{n}-{i}", "embedding": [1] * 8} for i in range(200))
+
+        async def read() -> list[str]:
+            return [h.id for h in await vectors.search([1, 1, 0, 0, 0, 0, 0, 1], limit=5, filter={"absent": None})]
+
+        results = await asyncio.gather(*(write(n) for n in range(5)), *(read() for _ in range(20)),
+                                       *(vectors.search([0, 0, 0, 0, 0, 1, 0, 0], limit=3) for _ in range(20)))  # fmt: skip
+        assert all(r == [] for r in results[5:25])  # the filter matches nothing, even mid-write
+        assert all(len(r) == 3 and r[0].id == "needle" and r[0].score == pytest.approx(1) for r in results[25:])
+        assert len(await vectors.list_ids()) == 4000
+        await client.vectors.indexes.delete(made.id)
+        with pytest.raises(GravixLayerNotFoundError):  # the cached index is forgotten with it
+            await vectors.search([0] * 8)
+        with pytest.raises(GravixLayerNotFoundError):
+            await vectors.upsert([0] * 8)

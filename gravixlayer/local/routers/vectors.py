@@ -24,6 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -57,6 +58,10 @@ MAX_NAME = 255
 MAX_ID = 512
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 1000
+_INLINE_SEARCH_FLOATS = 16 * 1024 * 1024
+"""Indexes up to this many floats (16k x 1024) are searched on the event loop (about 1-2 ms)."""
+_INLINE_FILTER_ROWS = 2000
+"""A filter is evaluated per row in Python; above this many rows that runs in a worker thread."""
 _INLINE_JSON_BYTES = 256 * 1024
 """Bodies and answers larger than this are (de)serialised in a worker thread, off the event loop."""
 
@@ -112,12 +117,22 @@ def _bad(message: str, code: str = "invalid_request") -> LocalAPIError:
 # -- the in-memory matrices ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class IndexInfo:
+    """The immutable facts about an index that vector operations need."""
+
+    id: str
+    dimension: int
+    metric: str
+
+
 class VectorStore:
     """One ``IndexMatrix`` per (tenant, index), loaded from SQLite on first use."""
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
         self._matrices: dict[tuple[str, str], IndexMatrix] = {}
+        self._indexes: dict[tuple[str, str], IndexInfo] = {}
         self._loaded: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
@@ -125,12 +140,31 @@ class VectorStore:
         with self._lock:
             return self._matrices.get((tenant, index_id))
 
-    def matrix(self, tenant: str, index: sqlite3.Row) -> IndexMatrix:
-        key = (tenant, str(index["id"]))
+    def index(self, tenant: str, index_id: str) -> IndexInfo:
+        """What vector routes need of an index, cached (those fields never change); 404 if missing."""
+        key = (tenant, index_id)
+        info = self._indexes.get(key)
+        if info is None:
+            row = _find_index(self.storage, tenant, index_id)
+            info = IndexInfo(str(row["id"]), int(row["dimension"]), str(row["metric"]))
+            with self._lock:
+                self._indexes[key] = info
+        return info
+
+    def ready(self, tenant: str, index_id: str) -> IndexMatrix | None:
+        """The index's matrix if it is already loaded (never loads)."""
+        key = (tenant, index_id)
+        return self._matrices.get(key) if key in self._loaded else None
+
+    def cached_index(self, tenant: str, index_id: str) -> IndexInfo | None:
+        return self._indexes.get((tenant, index_id))
+
+    def matrix(self, tenant: str, index: IndexInfo) -> IndexMatrix:
+        key = (tenant, index.id)
         with self._lock:
             state = self._matrices.get(key)
             if state is None:
-                state = self._matrices[key] = IndexMatrix(int(index["dimension"]), str(index["metric"]))
+                state = self._matrices[key] = IndexMatrix(index.dimension, index.metric)
         if key not in self._loaded:
             with state.lock:
                 if key not in self._loaded:
@@ -151,6 +185,7 @@ class VectorStore:
 
     def drop(self, tenant: str, index_id: str) -> None:
         with self._lock:
+            self._indexes.pop((tenant, index_id), None)
             self._matrices.pop((tenant, index_id), None)
             self._loaded.discard((tenant, index_id))
 
@@ -336,6 +371,13 @@ def _find_index(storage: Storage, tenant: str, index_id: str) -> sqlite3.Row:
     if row is None:
         raise LocalAPIError(404, "not_found", f"index {index_id!r} not found")
     return row
+
+
+async def _index(request: Request, tenant: str) -> IndexInfo:
+    """The index named in the path: from the cache on the event loop, else read in a worker thread."""
+    store, index_id = _store(request), request.path_params["index_id"]
+    cached = store.cached_index(tenant, index_id)
+    return cached if cached is not None else await _run(store.index, tenant, index_id)
 
 
 def _check_index(db: sqlite3.Connection, tenant: str, index_id: str) -> None:
@@ -547,11 +589,11 @@ def _embed_items(embedder: Embedder, items: list[dict[str, Any]], dimension: int
 
 
 def _write(
-    storage: Storage, store: VectorStore, tenant: str, index: sqlite3.Row, items: list[dict[str, Any]],
+    storage: Storage, store: VectorStore, tenant: str, index: IndexInfo, items: list[dict[str, Any]],
     matrix: FloatArray,
 ) -> None:  # fmt: skip
     """Commit the vectors, then show them to searches (both under the index's lock)."""
-    index_id = str(index["id"])
+    index_id = index.id
     state = store.matrix(tenant, index)
     now = _now()
     rows = [
@@ -577,10 +619,10 @@ def _upsert_handler(*, text: bool, single: bool) -> Callable[[Request], Any]:
     async def handler(request: Request) -> Response:
         tenant = tenant_of(request)
         storage, store = _storage(request), _store(request)
-        index = await _run(_find_index, storage, tenant, request.path_params["index_id"])
+        index = await _index(request, tenant)
         body = await _body(request)
         items = _read_items(body, text=text)
-        dimension = int(index["dimension"])
+        dimension = index.dimension
         tokens: int | None = None
         if text:
             matrix, tokens = await _run(_embed_items, request.app.state.embedder, items, dimension)
@@ -621,8 +663,8 @@ def _placeholders(count: int) -> str:
 async def delete_vectors(request: Request) -> Response:
     tenant = tenant_of(request)
     storage, store = _storage(request), _store(request)
-    index = await _run(_find_index, storage, tenant, request.path_params["index_id"])
-    index_id = str(index["id"])
+    index = await _index(request, tenant)
+    index_id = index.id
     ids = _ids_from((await _body(request)).get("vector_ids"), "vector_ids")
 
     def delete() -> list[str]:
@@ -659,8 +701,8 @@ async def delete_vectors(request: Request) -> Response:
 async def update_vector(request: Request) -> Response:
     tenant = tenant_of(request)
     storage, store = _storage(request), _store(request)
-    index = await _run(_find_index, storage, tenant, request.path_params["index_id"])
-    index_id, vector_id = str(index["id"]), request.path_params["vector_id"]
+    index = await _index(request, tenant)
+    index_id, vector_id = index.id, request.path_params["vector_id"]
     body = await _body(request)
     metadata = _get_object(body, "metadata") if "metadata" in body else None
     protect = _get_bool(body, "delete_protection", False) if body.get("delete_protection") is not None else None
@@ -703,26 +745,26 @@ async def update_vector(request: Request) -> Response:
 async def get_vector(request: Request) -> Response:
     tenant = tenant_of(request)
     storage = _storage(request)
-    index = await _run(_find_index, storage, tenant, request.path_params["index_id"])
+    index = await _index(request, tenant)
     vector_id = request.path_params["vector_id"]
     row = await _run(
         storage.query_one,
         "SELECT * FROM vectors_items WHERE tenant = ? AND index_id = ? AND id = ?",
-        (tenant, index["id"], vector_id),
+        (tenant, index.id, vector_id),
     )
     if row is None:
-        raise LocalAPIError(404, "not_found", f"vector {vector_id!r} not found in index {index['id']!r}")
+        raise LocalAPIError(404, "not_found", f"vector {vector_id!r} not found in index {index.id!r}")
     return _json(_vector_object(row))
 
 
 async def list_ids(request: Request) -> Response:
     tenant = tenant_of(request)
     storage = _storage(request)
-    index = await _run(_find_index, storage, tenant, request.path_params["index_id"])
+    index = await _index(request, tenant)
     rows = await _run(
         storage.query,
         "SELECT id FROM vectors_items WHERE tenant = ? AND index_id = ? ORDER BY rowid",
-        (tenant, index["id"]),
+        (tenant, index.id),
     )
     ids = [row["id"] for row in rows]
     return _json({"vector_ids": ids, "count": len(ids)})
@@ -731,7 +773,7 @@ async def list_ids(request: Request) -> Response:
 async def fetch_vectors(request: Request) -> Response:
     tenant = tenant_of(request)
     storage = _storage(request)
-    index = await _run(_find_index, storage, tenant, request.path_params["index_id"])
+    index = await _index(request, tenant)
     wanted: list[str] | None = None
     given = request.query_params.getlist("vector_ids")
     if given:
@@ -742,14 +784,14 @@ async def fetch_vectors(request: Request) -> Response:
     def read() -> list[dict[str, Any]]:
         if wanted is None:
             rows = storage.query(
-                "SELECT * FROM vectors_items WHERE tenant = ? AND index_id = ? ORDER BY rowid", (tenant, index["id"])
+                "SELECT * FROM vectors_items WHERE tenant = ? AND index_id = ? ORDER BY rowid", (tenant, index.id)
             )
             return [_vector_object(row) for row in rows]
         if not wanted:
             return []
         rows = storage.query(
             f"SELECT * FROM vectors_items WHERE tenant = ? AND index_id = ? AND id IN ({_placeholders(len(wanted))})",
-            (tenant, index["id"], *wanted),
+            (tenant, index.id, *wanted),
         )
         by_id = {row["id"]: row for row in rows}
         return [_vector_object(by_id[vector_id]) for vector_id in wanted if vector_id in by_id]
@@ -757,24 +799,59 @@ async def fetch_vectors(request: Request) -> Response:
     return await _json_heavy({"vectors": await _run(read)})
 
 
+def _hits(
+    state: IndexMatrix, query: FloatArray, top_k: int, flt: dict[str, Any] | None, include_metadata: bool,
+    include_values: bool,
+) -> dict[str, Any]:  # fmt: skip
+    """The search answer; the caller holds ``state.lock``."""
+    started = time.perf_counter()
+    found = state.search(query, top_k, flt)
+    elapsed = (time.perf_counter() - started) * 1000.0
+    hits = []
+    for hit in found:
+        item: dict[str, Any] = {"id": hit.id, "score": hit.score}
+        if include_values:
+            item["values"] = state.matrix[hit.position].tolist()
+        if include_metadata:
+            item["metadata"] = state.metadata[hit.position]
+        hits.append(item)
+    return {"hits": hits, "query_time_ms": round(elapsed, 3)}
+
+
 def _search(
-    store: VectorStore, tenant: str, index: sqlite3.Row, query: FloatArray, top_k: int,
+    store: VectorStore, tenant: str, index: IndexInfo, query: FloatArray, top_k: int,
     flt: dict[str, Any] | None, include_metadata: bool, include_values: bool,
 ) -> dict[str, Any]:  # fmt: skip
     state = store.matrix(tenant, index)
     with state.lock:
-        started = time.perf_counter()
-        found = state.search(query, top_k, flt)
-        elapsed = (time.perf_counter() - started) * 1000.0
-        hits = []
-        for hit in found:
-            item: dict[str, Any] = {"id": hit.id, "score": hit.score}
-            if include_values:
-                item["values"] = state.matrix[hit.position].tolist()
-            if include_metadata:
-                item["metadata"] = state.metadata[hit.position]
-            hits.append(item)
-    return {"hits": hits, "query_time_ms": round(elapsed, 3)}
+        return _hits(state, query, top_k, flt, include_metadata, include_values)
+
+
+def _search_inline(
+    store: VectorStore, tenant: str, index: IndexInfo, query: FloatArray, top_k: int,
+    flt: dict[str, Any] | None, include_metadata: bool, include_values: bool,
+) -> dict[str, Any] | None:  # fmt: skip
+    """Answer on the event loop when that costs about a millisecond (a loaded, small, idle index):
+    a worker-thread hop would cost as much as the search. None: use a worker thread."""
+    state = store.ready(tenant, index.id)
+    if state is None or len(state) * state.dimension > _INLINE_SEARCH_FLOATS:
+        return None
+    if (flt and len(state) > _INLINE_FILTER_ROWS) or include_values:
+        return None
+    if not state.lock.acquire(blocking=False):  # a write is in progress: never wait on the loop
+        return None
+    try:
+        return _hits(state, query, top_k, flt, include_metadata, include_values)
+    finally:
+        state.lock.release()
+
+
+async def _search_answer(
+    store: VectorStore, tenant: str, index: IndexInfo, query: FloatArray,
+    options: tuple[int, dict[str, Any] | None, bool, bool],
+) -> dict[str, Any]:  # fmt: skip
+    answer = _search_inline(store, tenant, index, query, *options)
+    return answer if answer is not None else await _run(_search, store, tenant, index, query, *options)
 
 
 def _search_options(body: dict[str, Any]) -> tuple[int, dict[str, Any] | None, bool, bool]:
@@ -785,31 +862,31 @@ def _search_options(body: dict[str, Any]) -> tuple[int, dict[str, Any] | None, b
 
 async def search(request: Request) -> Response:
     tenant = tenant_of(request)
-    storage, store = _storage(request), _store(request)
-    index = await _run(_find_index, storage, tenant, request.path_params["index_id"])
+    store = _store(request)
+    index = await _index(request, tenant)
     body = await _body(request)
     raw = body.get("vector", body.get("embedding"))
     if raw is None:
         raise _bad("vector: field required")
-    query = _embeddings([raw], int(index["dimension"]), lambda i: "vector")[0]
+    query = _embeddings([raw], index.dimension, lambda i: "vector")[0]
     options = _search_options(body)
-    answer = await _run(_search, store, tenant, index, query, *options)
+    answer = await _search_answer(store, tenant, index, query, options)
     return await _json_heavy(answer) if options[3] else _json(answer)
 
 
 async def search_text(request: Request) -> Response:
     tenant = tenant_of(request)
-    storage, store = _storage(request), _store(request)
-    index = await _run(_find_index, storage, tenant, request.path_params["index_id"])
+    store = _store(request)
+    index = await _index(request, tenant)
     body = await _body(request)
     text = _get_str(body, "query", max_len=100_000)
     model = _get_str(body, "model", max_len=200)
     options = _search_options(body)
     embedder: Embedder = request.app.state.embedder
     vectors, tokens = await _run(
-        _embed_items, embedder, [{"text": text, "model": model}], int(index["dimension"])
+        _embed_items, embedder, [{"text": text, "model": model}], index.dimension
     )
-    answer = await _run(_search, store, tenant, index, vectors[0], *options)
+    answer = await _search_answer(store, tenant, index, vectors[0], options)
     answer["usage"] = {"prompt_tokens": tokens, "total_tokens": tokens}
     return await _json_heavy(answer) if options[3] else _json(answer)
 
