@@ -168,7 +168,8 @@ async def test_search_options_filters_and_aliases(api: Any, index: Any) -> None:
     # red and green tie at cosine 0 with the query: ties keep insertion order
     assert [h.id for h in await call(vectors.search(vector=[0, 0, 1], limit=2))] == ["blue", "red"]
 
-    for bad in ({"limit": 0}, {"limit": 1001}, {"limit": 2, "top_k": 3}, {"filter": "color=red"}):
+    assert len(await call(vectors.search([1, 0, 0], limit=1, top_k=2))) == 2  # the wire name wins
+    for bad in ({"limit": 0}, {"limit": 1001}, {"top_k": 0}, {"filter": "color=red"}):
         with pytest.raises(GravixLayerValidationError):
             await call(vectors.search([1, 0, 0], **bad))
     with pytest.raises(GravixLayerValidationError):

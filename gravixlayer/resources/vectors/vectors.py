@@ -127,11 +127,9 @@ def _optional_id(value: Any, name: str = "id") -> str | None:
     return None if value is None else require_str(name, value)
 
 
-def _limit(limit: int | None, top_k: int | None) -> int:
-    if limit is not None and top_k is not None and limit != top_k:
-        raise GravixLayerValidationError("give limit= or top_k= (the same thing), not both")
-    value = top_k if top_k is not None else limit
-    value = require_positive_int("limit", 10 if value is None else value)
+def _limit(limit: int, top_k: int | None) -> int:
+    """`top_k` (the wire's name, the vendor SDK's argument) wins over `limit` when given."""
+    value = require_positive_int("top_k" if top_k is not None else "limit", top_k if top_k is not None else limit)
     if value > MAX_TOP_K:
         raise GravixLayerValidationError(f"limit must be between 1 and {MAX_TOP_K}, got {value}")
     return value
@@ -423,7 +421,7 @@ def _upsert_text_many_step(
 
 
 def _search_request(
-    index_id: str, embedding: Any, limit: int | None, filter: Mapping[str, Any] | None, include_metadata: bool,
+    index_id: str, embedding: Any, limit: int, filter: Mapping[str, Any] | None, include_metadata: bool,
     include_values: bool, vector: Any, top_k: int | None, options: RequestOptions,
 ) -> APIRequest:  # fmt: skip
     if embedding is not None and vector is not None:
@@ -443,7 +441,7 @@ def _search_request(
 
 
 def _search_text_request(
-    index_id: str, query: str, model: str, limit: int | None, filter: Mapping[str, Any] | None,
+    index_id: str, query: str, model: str, limit: int, filter: Mapping[str, Any] | None,
     include_metadata: bool, include_values: bool, top_k: int | None, options: RequestOptions,
 ) -> APIRequest:  # fmt: skip
     body: dict[str, Any] = {
@@ -735,7 +733,7 @@ class IndexVectors(_Bound, SyncAPIResource):
     def search(
         self,
         embedding: Any = None,
-        limit: int | None = None,
+        limit: int = 10,
         filter: Mapping[str, Any] | None = None,
         include_metadata: bool = True,
         include_values: bool = False,
@@ -744,7 +742,7 @@ class IndexVectors(_Bound, SyncAPIResource):
         top_k: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> SearchResponse:
-        """The `limit` (default 10, at most 1000) nearest vectors, best first.
+        """The `limit` (at most 1000) nearest vectors, best first.
 
         `filter` matches metadata: `{"k": v}` is equality, `{"k": [a, b]}` any of. `vector=` and
         `top_k=` (the wire names) are accepted for `embedding=` and `limit=`.
@@ -758,7 +756,7 @@ class IndexVectors(_Bound, SyncAPIResource):
         self,
         query: str,
         model: str,
-        limit: int | None = None,
+        limit: int = 10,
         filter: Mapping[str, Any] | None = None,
         include_metadata: bool = True,
         include_values: bool = False,
@@ -913,7 +911,7 @@ class AsyncIndexVectors(_Bound, AsyncAPIResource):
     async def search(
         self,
         embedding: Any = None,
-        limit: int | None = None,
+        limit: int = 10,
         filter: Mapping[str, Any] | None = None,
         include_metadata: bool = True,
         include_values: bool = False,
@@ -922,7 +920,7 @@ class AsyncIndexVectors(_Bound, AsyncAPIResource):
         top_k: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> SearchResponse:
-        """The `limit` (default 10, at most 1000) nearest vectors, best first.
+        """The `limit` (at most 1000) nearest vectors, best first.
 
         `filter` matches metadata: `{"k": v}` is equality, `{"k": [a, b]}` any of. `vector=` and
         `top_k=` (the wire names) are accepted for `embedding=` and `limit=`.
@@ -936,7 +934,7 @@ class AsyncIndexVectors(_Bound, AsyncAPIResource):
         self,
         query: str,
         model: str,
-        limit: int | None = None,
+        limit: int = 10,
         filter: Mapping[str, Any] | None = None,
         include_metadata: bool = True,
         include_values: bool = False,
