@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from typing_extensions import TypedDict
 
-__all__ = ["RequestOptions", "TimeoutTypes"]
+__all__ = ["RequestOptions", "TimedRequestOptions", "TimeoutTypes", "as_request_options"]
 
 TimeoutTypes = float | httpx.Timeout | None
 
@@ -21,3 +21,22 @@ class RequestOptions(TypedDict, total=False):
     extra_headers: Mapping[str, str]
     extra_query: Mapping[str, Any]
     extra_body: Mapping[str, Any]
+
+
+class TimedRequestOptions(TypedDict, total=False):
+    """`RequestOptions` for methods whose own `timeout` means something else (a sandbox's life, a run,
+    a whole wait): there the HTTP timeout of each request is `http_timeout`."""
+
+    http_timeout: TimeoutTypes
+    max_retries: int
+    extra_headers: Mapping[str, str]
+    extra_query: Mapping[str, Any]
+    extra_body: Mapping[str, Any]
+
+
+def as_request_options(options: TimedRequestOptions) -> RequestOptions:
+    """`TimedRequestOptions` in the transport's terms (`http_timeout` becomes the request's `timeout`)."""
+    result = RequestOptions()
+    for key, value in options.items():
+        result["timeout" if key == "http_timeout" else key] = value  # type: ignore[literal-required]
+    return result

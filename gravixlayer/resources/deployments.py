@@ -11,12 +11,11 @@ import logging
 import secrets
 import string
 import time
-from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
 import httpx
-from typing_extensions import TypedDict, Unpack
+from typing_extensions import Unpack
 
 from .._exceptions import (
     GravixLayerBadRequestError,
@@ -29,7 +28,7 @@ from .._exceptions import (
 from .._parse import json_body, to_model
 from .._request import APIRequest, Step, single
 from .._resource import AsyncAPIResource, SyncAPIResource
-from .._types import RequestOptions, TimeoutTypes
+from .._types import RequestOptions, TimedRequestOptions, as_request_options
 from .._validation import require_positive_int, require_str
 from ..types.accelerators import AcceleratorList
 from ..types.deployments import Deployment, DeploymentDeleteResponse, DeploymentList
@@ -38,7 +37,7 @@ from ._progress import progress_bar
 from .accelerators import list_request as _hardware_request
 from .accelerators import parse_accelerators
 
-__all__ = ["Deployments", "AsyncDeployments", "WaitOptions", "MAX_NAME_ATTEMPTS"]
+__all__ = ["Deployments", "AsyncDeployments", "MAX_NAME_ATTEMPTS"]
 
 log = logging.getLogger("gravixlayer.deployments")
 
@@ -49,31 +48,6 @@ DEFAULT_WAIT_TIMEOUT = 600.0
 DEFAULT_POLL_INTERVAL = 5.0
 
 _SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
-
-
-class WaitOptions(TypedDict, total=False):
-    """`RequestOptions` for each poll of `wait_until_ready`, whose own `timeout` is the whole wait's."""
-
-    request_timeout: TimeoutTypes
-    max_retries: int
-    extra_headers: Mapping[str, str]
-    extra_query: Mapping[str, Any]
-    extra_body: Mapping[str, Any]
-
-
-def _poll_options(options: WaitOptions) -> RequestOptions:
-    result = RequestOptions()
-    if "request_timeout" in options:
-        result["timeout"] = options["request_timeout"]
-    if "max_retries" in options:
-        result["max_retries"] = options["max_retries"]
-    if "extra_headers" in options:
-        result["extra_headers"] = options["extra_headers"]
-    if "extra_query" in options:
-        result["extra_query"] = options["extra_query"]
-    if "extra_body" in options:
-        result["extra_body"] = options["extra_body"]
-    return result
 
 
 def unique_name(base: str) -> str:
@@ -282,17 +256,17 @@ class Deployments(SyncAPIResource):
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         progress: bool = False,
-        **options: Unpack[WaitOptions],
+        **options: Unpack[TimedRequestOptions],
     ) -> Deployment:
         """Poll until the deployment is running and return it.
 
         Raises `GravixLayerDeploymentFailedError` if it fails, `GravixLayerWaitTimeoutError` if it is
         not ready within `timeout` seconds (None: no limit), `GravixLayerNotFoundError` if it does not
-        exist. `progress=True` shows the status as it changes; `request_timeout=` bounds each poll.
+        exist. `progress=True` shows the status as it changes; `http_timeout=` bounds each poll.
         """
         with _ReadyWait(id_or_name, timeout, poll_interval, progress) as wait:
             while True:
-                deployment = self._client.run(_get_step(id_or_name, _poll_options(options)))
+                deployment = self._client.run(_get_step(id_or_name, as_request_options(options)))
                 if wait.done(deployment):
                     return deployment
                 time.sleep(wait.delay())
@@ -348,17 +322,17 @@ class AsyncDeployments(AsyncAPIResource):
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         progress: bool = False,
-        **options: Unpack[WaitOptions],
+        **options: Unpack[TimedRequestOptions],
     ) -> Deployment:
         """Poll until the deployment is running and return it.
 
         Raises `GravixLayerDeploymentFailedError` if it fails, `GravixLayerWaitTimeoutError` if it is
         not ready within `timeout` seconds (None: no limit), `GravixLayerNotFoundError` if it does not
-        exist. `progress=True` shows the status as it changes; `request_timeout=` bounds each poll.
+        exist. `progress=True` shows the status as it changes; `http_timeout=` bounds each poll.
         """
         with _ReadyWait(id_or_name, timeout, poll_interval, progress) as wait:
             while True:
-                deployment = await self._client.run(_get_step(id_or_name, _poll_options(options)))
+                deployment = await self._client.run(_get_step(id_or_name, as_request_options(options)))
                 if wait.done(deployment):
                     return deployment
                 await asyncio.sleep(wait.delay())

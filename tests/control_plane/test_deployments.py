@@ -147,7 +147,7 @@ async def test_wait_until_ready_times_out_async(aclient_a: AsyncGravixLayer) -> 
     deployment = await aclient_a.deployments.create(unique("slow"), MODEL, GPU)
     with pytest.raises(GravixLayerWaitTimeoutError):
         await aclient_a.deployments.wait_until_ready(
-            deployment.deployment_name or "", timeout=0.2, poll_interval=0.05, progress=True, request_timeout=10
+            deployment.deployment_name or "", timeout=0.2, poll_interval=0.05, progress=True, http_timeout=10
         )
 
 

@@ -14,16 +14,16 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any
 
 import httpx
-from typing_extensions import TypedDict, Unpack
+from typing_extensions import Unpack
 
 from ..._exceptions import GravixLayerValidationError
 from ..._parse import json_body, parse_model, to_model
 from ..._request import APIRequest, single, without_none
 from ..._resource import AsyncAPIResource, SyncAPIResource
-from ..._types import RequestOptions, TimeoutTypes
+from ..._types import RequestOptions, TimedRequestOptions, TimeoutTypes, as_request_options
 from ..._validation import require_positive_int, require_str
 from ...types.sandbox import (
     CodeContext,
@@ -79,25 +79,7 @@ FileEntries = Mapping[str, FileData] | Sequence[tuple[str, FileData]]
 WriteInfos = list[WriteInfo]
 
 
-class TimedRequestOptions(TypedDict, total=False):
-    """`RequestOptions` for methods whose own `timeout` means the sandbox's or the run's time.
-
-    There the HTTP timeout of the call is `http_timeout`; by default it is stretched to outlast the run.
-    """
-
-    http_timeout: TimeoutTypes
-    max_retries: int
-    extra_headers: Mapping[str, str]
-    extra_query: Mapping[str, Any]
-    extra_body: Mapping[str, Any]
-
-
-def _request_options(options: TimedRequestOptions) -> RequestOptions:
-    """`TimedRequestOptions` in the transport's terms (`http_timeout` is the request's `timeout`)."""
-    result: dict[str, Any] = {k: v for k, v in options.items() if k != "http_timeout"}
-    if "http_timeout" in options:
-        result["timeout"] = options["http_timeout"]
-    return cast(RequestOptions, result)
+_request_options = as_request_options
 
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
