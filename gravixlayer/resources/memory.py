@@ -271,6 +271,12 @@ class _MemoryCore:
             self.index_id = found.id
         return self.index_id
 
+    def _forget_deleted_index(self, exc: GravixLayerNotFoundError) -> None:
+        """A read found the cached index gone: it holds no memories; the next call looks it up again."""
+        if exc.code == "model_not_found":
+            raise exc
+        self.index_id = None
+
     def _require_index(self, options: RequestOptions) -> Step[str]:
         index_id = yield from self.resolve_index(options, create=True)
         assert index_id is not None
@@ -383,7 +389,15 @@ class _MemoryCore:
         index_id = yield from self._require_index(options)
         now = _now()
         records = [self._record(draft, user_id, now) for draft in drafts]
-        yield from self._write(index_id, records, options)
+        try:
+            yield from self._write(index_id, records, options)
+        except GravixLayerNotFoundError as exc:
+            if exc.code == "model_not_found":
+                raise
+            # The cached index was deleted meanwhile: find or create it again, once.
+            self.index_id = None
+            index_id = yield from self._require_index(options)
+            yield from self._write(index_id, records, options)
         return MemoryAddResult(
             results=[
                 MemoryEvent(id=r["id"], memory=r["text"], event="ADD", memory_type=r["metadata"]["memory_type"])
@@ -458,9 +472,12 @@ class _MemoryCore:
             "query": query, "model": self.embedding_model, "top_k": limit, "filter": {"user_id": user_id},
             "include_metadata": True, "include_values": False,
         }  # fmt: skip
-        response = yield APIRequest("POST", "vectors", f"{_quoted(index_id)}/search/text", options=options).with_body(
-            body
-        )
+        request = APIRequest("POST", "vectors", f"{_quoted(index_id)}/search/text", options=options).with_body(body)
+        try:
+            response = yield request
+        except GravixLayerNotFoundError as exc:
+            self._forget_deleted_index(exc)
+            return MemoryResults(results=[])
         hits = parse_model(SearchResponse, response)
         results = []
         for hit in hits:
@@ -508,7 +525,11 @@ class _MemoryCore:
         index_id = yield from self.resolve_index(options, create=False)
         if index_id is None:
             return []
-        response = yield APIRequest("GET", "vectors", f"{_quoted(index_id)}/list", options=options)
+        try:
+            response = yield APIRequest("GET", "vectors", f"{_quoted(index_id)}/list", options=options)
+        except GravixLayerNotFoundError as exc:
+            self._forget_deleted_index(exc)
+            return []
         data = json_body(response)
         ids = data.get("vector_ids") if isinstance(data, dict) else None
         if not isinstance(ids, list):

@@ -317,3 +317,16 @@ async def test_await_client_memory_gives_the_memory(mserver: LocalServer) -> Non
         assert isinstance(direct, AsyncMemory) and isinstance(awaited, AsyncMemory)
         assert await direct is direct
         assert "index_name='x'" in repr(awaited)
+
+
+async def test_a_deleted_memory_index_is_made_again_on_the_next_add(api: Any) -> None:
+    memory = await memory_for(api)
+    await call(memory.add("I prefer tea", "u"))
+    first = memory.index_id
+    await call(api.vectors.indexes.delete(first))
+    assert len(await call(memory.search("tea", "u"))) == 0  # gone with its index, not an error
+    assert len(await call(memory.get_all("u"))) == 0
+    await call(memory.add("I prefer coffee", "u"))
+    assert memory.index_id is not None and memory.index_id != first
+    assert [m.memory for m in await call(memory.get_all("u"))] == ["I prefer coffee"]
+    await call(api.vectors.indexes.delete(memory.index_id))
