@@ -197,7 +197,7 @@ def report(rows: Sequence[Row], info: dict[str, str], failures: dict[str, str], 
         "are loopback times.",
     ]
     if failures:
-        parts += ["", "Not measured:"] + [f"- {area}: {why}" for area, why in failures.items()]
+        parts += ["", "Not in this table:"] + [f"- {area}: {why}" for area, why in failures.items()]
     return "\n".join(parts) + "\n"
 
 
@@ -240,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
             failures[area] = f"{type(exc).__name__}: {exc}"
             continue
         rows += got
+        if not got:
+            failures[area] = "nothing measured" + (" (opt-in: --with-1m)" if area == "search_1m" else "")
         print(f"   {len(got)} rows in {time.perf_counter() - t0:.0f} s", flush=True)
     text = report(rows, info, failures, time.perf_counter() - started)
     print()
@@ -247,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(f"Markdown written to {args.out}")
-    return 1 if failures else 0
+    return 1 if any(not why.startswith("nothing measured") for why in failures.values()) else 0
 
 
 if __name__ == "__main__":
