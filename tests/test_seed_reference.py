@@ -9,7 +9,6 @@ snippet (the reference's raw-embedding snippets use 3-d vectors, its text snippe
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
