@@ -92,6 +92,12 @@ def as_embedding(value: Any, name: str = "embedding") -> list[float]:
         kind = getattr(getattr(value, "dtype", None), "kind", None)
         if kind is not None and kind not in "fiu":
             raise GravixLayerValidationError(f"{name} must hold numbers, got an array of dtype {value.dtype}")
+        if kind is not None and getattr(value, "ndim", None) == 1 and value.size:
+            # A numeric numpy vector: tolist() gives plain floats/ints, so only finiteness needs a check.
+            floats: list[float] = value.tolist()
+            if kind == "f" and not math.isfinite(sum(floats)):
+                _non_finite(floats, name)
+            return floats
         value = value.tolist()
     if not isinstance(value, (list, tuple)) or not value:
         raise GravixLayerValidationError(f"{name} must be a non-empty list of numbers, got {type(value).__name__}")
@@ -102,10 +108,10 @@ def as_embedding(value: Any, name: str = "embedding") -> list[float]:
     for x in value:
         if isinstance(x, bool) or not isinstance(x, numbers.Real):
             raise GravixLayerValidationError(f"{name} must contain only numbers, found {x!r}")
-    floats = [float(x) for x in value]  # numpy scalars and friends: JSON needs plain floats
-    if not math.isfinite(sum(floats)):
-        _non_finite(floats, name)
-    return floats
+    converted = [float(x) for x in value]  # numpy scalars and friends: JSON needs plain floats
+    if not math.isfinite(sum(converted)):
+        _non_finite(converted, name)
+    return converted
 
 
 def _non_finite(values: Sequence[float], name: str) -> None:
