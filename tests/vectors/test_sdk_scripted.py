@@ -240,3 +240,25 @@ def test_sync_and_async_docstrings_match() -> None:
         for name, member in inspect.getmembers(sync_cls, inspect.isfunction):
             if not name.startswith("_"):
                 assert member.__doc__ and member.__doc__ == getattr(async_cls, name).__doc__, name
+
+
+async def test_a_numpy_matrix_is_checked_once_and_sent_in_batches(make: Any) -> None:
+    import numpy as np
+
+    def ok(request: httpx.Request) -> httpx.Response:
+        return json_response(200, {"upserted_count": len(body(request)["vectors"]), "failed_count": 0, "errors": []})
+
+    client, script = make(ok, ok, ok)
+    data = np.arange(2100 * 4, dtype=np.float32).reshape(2100, 4)
+    result = await call(client.vectors.index("i").upsert_many(data, batch_size=1000))
+    sent = [v for r in script.requests for v in body(r)["vectors"]]
+    assert [len(body(r)["vectors"]) for r in script.requests] == [1000, 1000, 100]
+    assert [v["embedding"] for v in sent] == data.tolist() and [v["id"] for v in sent] == result.ids
+    bad = data.copy()
+    bad[1500, 2] = np.inf
+    client, script = make()
+    with pytest.raises(ValueError, match=r"vectors\[1500\]"):
+        await call(client.vectors.index("i").upsert_many(bad))
+    with pytest.raises(ValueError, match="2-D array of numbers"):
+        await call(client.vectors.index("i").upsert_many(np.array([["a", "b"]])))
+    assert script.requests == []  # refused before anything was sent

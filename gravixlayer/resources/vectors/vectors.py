@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import numbers
-import uuid
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -173,7 +173,7 @@ def _vector_item(item: VectorInput, position: int) -> dict[str, Any]:
     else:
         vector_id, raw, metadata, protect = None, item, {}, False
     return {
-        "id": vector_id or str(uuid.uuid4()),
+        "id": vector_id or _new_id(),
         "embedding": as_embedding(raw, f"{where}.embedding"),
         "metadata": metadata,
         "delete_protection": protect,
@@ -201,7 +201,7 @@ def _text_item(item: TextInput, model: str | None, position: int) -> dict[str, A
     else:
         raise GravixLayerValidationError(f"{where} must be a string, a dict with 'text', or (id, text[, metadata])")
     body: dict[str, Any] = {
-        "id": _optional_id(vector_id, f"{where}.id") or str(uuid.uuid4()),
+        "id": _optional_id(vector_id, f"{where}.id") or _new_id(),
         "text": require_str(f"{where}.text", text),
         "model": require_str(f"{where}.model", item_model),  # None: the item had to name its model
         "metadata": metadata,
@@ -403,13 +403,49 @@ def _batch_step(
     return result
 
 
+def _new_id() -> str:
+    """A random UUID4 string, several times cheaper than `str(uuid.uuid4())` (it matters per 10,000)."""
+    b = bytearray(os.urandom(16))
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _is_matrix(value: Any) -> bool:
+    return type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 2
+
+
+def _matrix_items(array: Any, batch_size: int) -> Iterator[dict[str, Any]]:
+    """Rows of a 2-D numpy array as batch items: checked once with numpy, converted a batch at a time."""
+    import numpy
+
+    if array.dtype.kind not in "fiu" or 0 in array.shape:
+        raise GravixLayerValidationError(f"vectors must be a non-empty 2-D array of numbers, got {array.dtype} "
+                                         f"{array.shape}")  # fmt: skip
+    if array.dtype.kind == "f":
+        finite = numpy.isfinite(array).all(axis=1)
+        if not finite.all():
+            raise GravixLayerValidationError(f"vectors[{int(numpy.argmin(finite))}] holds NaN or infinity")
+    return _matrix_rows(array, batch_size)
+
+
+def _matrix_rows(array: Any, batch_size: int) -> Iterator[dict[str, Any]]:
+    for start in range(0, len(array), batch_size):
+        for row in array[start : start + batch_size].tolist():
+            yield {"id": _new_id(), "embedding": row, "metadata": {}, "delete_protection": False}
+
+
 def _upsert_many_step(
     index_id: str, vectors: Iterable[VectorInput], batch_size: int, progress: bool, options: RequestOptions
 ) -> Step[BatchUpsertResponse]:
     path = f"{_quote(index_id, 'index_id')}/batch"
     if isinstance(vectors, (str, bytes, Mapping)) or not isinstance(vectors, Iterable):
         raise GravixLayerValidationError("vectors must be a list (or iterable) of vectors")
-    items = _items((_vector_item(item, i) for i, item in enumerate(vectors)), vectors)
+    if _is_matrix(vectors):
+        items = _matrix_items(vectors, _batch_size(batch_size))
+    else:
+        items = _items((_vector_item(item, i) for i, item in enumerate(vectors)), vectors)
     return (yield from _batch_step(path, items, _batch_size(batch_size), progress, _length(vectors), options))
 
 
