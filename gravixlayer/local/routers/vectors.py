@@ -14,6 +14,12 @@ ids, count`` (+ ``usage``); batch upserts ``upserted_count, failed_count, errors
 
 Limits: at most ``MAX_BATCH`` (1000) vectors per upsert request, ids per delete and ids per fetch;
 ``top_k`` 1-1000; dimension 1-2000. Each API key is a tenant: another tenant's index is a 404.
+Scores: cosine in [-1, 1], dot product as is, euclidean as ``1 / (1 + distance)`` in (0, 1];
+``query_time_ms`` is the measured time of the exact search itself (a float, in milliseconds).
+
+Speed: an index's immutable facts (dimension, metric) are cached, and a small idle index
+(<= 16M floats, e.g. 16k x 1024) is searched on the event loop, skipping a worker-thread hop that
+would cost as much as the search; everything heavier runs in worker threads.
 """
 
 from __future__ import annotations
