@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 
 from gravixlayer import AsyncGravixLayer, GravixLayer
-from gravixlayer.local import LocalServer
 
+from ._server import LocalProcess, local_process
 from ._table import best_of, print_table, row
 
 MODEL = "qwen/qwen-2.5-vl-7b-instruct"
@@ -25,7 +25,7 @@ EMBED = "microsoft/multilingual-e5-large"
 MESSAGES = [{"role": "user", "content": "Hello!"}]
 
 
-def _openai(server: LocalServer) -> Any:
+def _openai(server: LocalProcess) -> Any:
     try:
         import openai
     except ImportError:
@@ -53,7 +53,7 @@ def import_times(runs: int = 7) -> dict[str, float]:
 
 def run(n: int = 300) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    with LocalServer() as server:
+    with local_process() as server:
         sdk = GravixLayer(api_key=server.api_key, base_url=server.base_url, max_retries=0)
         raw = httpx.Client(headers={"Authorization": f"Bearer {server.api_key}"})
         openai = _openai(server)
@@ -91,7 +91,7 @@ def run(n: int = 300) -> list[dict[str, Any]]:
     return rows
 
 
-def _streaming(server: LocalServer, sdk: GravixLayer, raw: httpx.Client, oa: Any) -> list[dict[str, Any]]:
+def _streaming(server: LocalProcess, sdk: GravixLayer, raw: httpx.Client, oa: Any) -> list[dict[str, Any]]:
     body = {"model": MODEL, "messages": [{"role": "user", "content": "Tell me a long story."}], "max_tokens": 400, "stream": True}
     url = server.base_url + "/v1/inference/chat/completions"
 
@@ -151,7 +151,7 @@ def _streaming(server: LocalServer, sdk: GravixLayer, raw: httpx.Client, oa: Any
     return rows
 
 
-async def _fan_out(server: LocalServer, openai: Any, n: int = 1000) -> list[dict[str, Any]]:
+async def _fan_out(server: LocalProcess, openai: Any, n: int = 1000) -> list[dict[str, Any]]:
     body = {"model": EMBED, "input": "fan out", "encoding_format": "float"}
     url = server.base_url + "/v1/inference/embeddings"
 
