@@ -207,6 +207,13 @@ class BaseClient:
             timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
         )
 
+    def _check_open(self) -> None:
+        if self._http.is_closed:
+            raise GravixLayerError(
+                f"this {type(self).__name__} is closed (close() was called or its with-block ended); "
+                "create a new client"
+            )
+
     def _max_retries(self, request: APIRequest) -> int:
         value = request.options.get("max_retries", self.max_retries)
         if value < 0:
@@ -257,6 +264,7 @@ class SyncAPIClient(BaseClient):
 
     def send(self, request: APIRequest) -> httpx.Response:
         """Send with retries; a 2xx response is returned (unread when streaming), anything else raises."""
+        self._check_open()
         attempt = 0
         while True:
             built = self._build_request(request)
@@ -317,6 +325,7 @@ class AsyncAPIClient(BaseClient):
         self._http = http_client or httpx.AsyncClient(limits=DEFAULT_LIMITS, follow_redirects=True)
 
     async def send(self, request: APIRequest) -> httpx.Response:
+        self._check_open()
         attempt = 0
         while True:
             built = self._build_request(request)

@@ -166,6 +166,8 @@ def test_close_and_context_manager_close_the_pool() -> None:
     with GravixLayer(api_key=KEY) as client:
         pass
     assert client.is_closed
+    with pytest.raises(GravixLayerError, match="closed"):
+        client.chat.completions.create(model="m", messages=MSGS)
 
 
 async def test_async_context_manager_closes_the_pool() -> None:
