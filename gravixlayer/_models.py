@@ -55,7 +55,8 @@ class BaseModel(pydantic.BaseModel):
 
     def __repr__(self) -> str:
         items = []
-        values = dict(self)
+        # Not dict(self): list types override __iter__ to iterate their items.
+        values = {**self.__dict__, **(self.__pydantic_extra__ or {})}
         names = self._repr_fields or tuple(values)
         for name in names:
             if name in values:
