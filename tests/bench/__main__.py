@@ -239,7 +239,9 @@ def main(argv: list[str] | None = None) -> int:
             got = [normalize(area, raw) for raw in _call_run(module, kwargs)]
         except Exception as exc:  # one broken benchmark must not hide the others
             traceback.print_exc()
-            failures[area] = f"{type(exc).__name__}: {exc}"
+            failures[area] = (
+                f"{type(exc).__name__}: {exc}" if str(exc) else f"{type(exc).__name__} (traceback above)"
+            )
             continue
         rows += got
         if not got:
