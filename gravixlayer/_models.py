@@ -39,13 +39,19 @@ class BaseModel(pydantic.BaseModel):
 
     model_config = pydantic.ConfigDict(extra="allow", populate_by_name=True, protected_namespaces=())
 
-    _request_id: str | None = pydantic.PrivateAttr(default=None)
+    # Not a pydantic PrivateAttr: those cost a post-init hook on every nested model, which doubled the
+    # price of reading a stream chunk. The instance value lives in __dict__ (never dumped).
+    _request_id: ClassVar[str | None] = None
     _repr_fields: ClassVar[tuple[str, ...] | None] = None
 
     @property
     def request_id(self) -> str | None:
         """The `x-request-id` of the response this object was read from, when the server sent one."""
-        return self._request_id
+        value: str | None = self.__dict__.get("_request_id")
+        return value
+
+    def _set_request_id(self, value: str | None) -> None:
+        object.__setattr__(self, "_request_id", value)
 
     def to_dict(self, *, exclude_none: bool = False) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=exclude_none, by_alias=True)
@@ -56,7 +62,8 @@ class BaseModel(pydantic.BaseModel):
     def __repr__(self) -> str:
         items = []
         # Not dict(self): list types override __iter__ to iterate their items.
-        values = {**self.__dict__, **(self.__pydantic_extra__ or {})}
+        values = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        values.update(self.__pydantic_extra__ or {})
         names = self._repr_fields or tuple(values)
         for name in names:
             if name in values:

@@ -44,7 +44,7 @@ def to_model(cls: type[M], data: Any, response: httpx.Response | None = None) ->
             raise
         raise _unreadable(response, str(exc).splitlines()[0] + ": " + str(exc.errors()[0]["loc"])) from exc
     if response is not None:
-        model._request_id = response.headers.get("x-request-id")
+        model._set_request_id(response.headers.get("x-request-id"))
     return model
 
 
@@ -58,5 +58,5 @@ def parse_model(cls: type[M], response: httpx.Response) -> M:
         if first["type"] == "json_invalid":
             raise _unreadable(response, "not JSON") from exc
         raise _unreadable(response, f"{first['msg']} at {first['loc']}") from exc
-    model._request_id = response.headers.get("x-request-id")
+    model._set_request_id(response.headers.get("x-request-id"))
     return model

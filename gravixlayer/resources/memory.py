@@ -489,7 +489,7 @@ class _MemoryCore:
                 continue
             results.append(self._item(hit.id, metadata, hit.score))
         out = MemoryResults(results=results)
-        out._request_id = response.headers.get("x-request-id")
+        out._set_request_id(response.headers.get("x-request-id"))
         return out
 
     def _owned(self, memory_id: str, user_id: str, options: RequestOptions) -> Step[Vector | None]:

@@ -155,7 +155,7 @@ def list_indexes_step(options: RequestOptions, page_size: int | None = None) -> 
             break
         page += 1
     result = VectorIndexList(data=list(found.values()))
-    result._request_id = request_id
+    result._set_request_id(request_id)
     return result
 
 

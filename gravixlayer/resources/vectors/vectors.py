@@ -343,7 +343,7 @@ def _upsert_step(
     vector = Vector(
         id=written, embedding=item["embedding"], metadata=item["metadata"], delete_protection=item["delete_protection"]
     )
-    vector._request_id = response.headers.get("x-request-id")
+    vector._set_request_id(response.headers.get("x-request-id"))
     return vector
 
 
@@ -370,7 +370,7 @@ def _upsert_text_step(
         id=written, text=item["text"], model=item["model"], metadata=item["metadata"],
         delete_protection=item["delete_protection"], usage=summary.usage,
     )  # fmt: skip
-    vector._request_id = response.headers.get("x-request-id")
+    vector._set_request_id(response.headers.get("x-request-id"))
     return vector
 
 
@@ -392,7 +392,7 @@ def _batch_step(
             result.errors.extend(answer.errors or [])
             result.usage = _add_usage(result.usage, answer.usage)
             result.ids.extend(item["id"] for item in chunk)
-            result._request_id = response.headers.get("x-request-id")
+            result._set_request_id(response.headers.get("x-request-id"))
             if bar is not None:
                 bar.update(len(chunk))
     finally:
@@ -552,7 +552,7 @@ def _delete_step(index_id: str, ids: list[str], options: RequestOptions) -> Step
         counted = None if counted is None or answer.deleted_count is None else counted + answer.deleted_count
         deleted = None if deleted is None or answer.deleted_ids is None else deleted + answer.deleted_ids
     result = VectorDeleteResponse(deleted_count=counted, deleted_ids=deleted)
-    result._request_id = request_id
+    result._set_request_id(request_id)
     return result
 
 
@@ -566,7 +566,7 @@ def _list_ids_step(index_id: str, options: RequestOptions) -> Step[VectorIdList]
             status_code=response.status_code, body=data, response=response,
         )  # fmt: skip
     result = VectorIdList(data=ids)
-    result._request_id = response.headers.get("x-request-id")
+    result._set_request_id(response.headers.get("x-request-id"))
     return result
 
 
@@ -611,7 +611,7 @@ def fetch_step(index_id: str, ids: Sequence[str], options: RequestOptions) -> St
         request_id = response.headers.get("x-request-id")
         found.extend(_vectors_of(response))
     result = VectorList(data=found)
-    result._request_id = request_id
+    result._set_request_id(request_id)
     return result
 
 
