@@ -1008,38 +1008,35 @@ class SandboxManager:
         await self._stop(record, "killed")
         return "sandbox killed"
 
-    async def set_timeout(self, tenant: str, sandbox_id: str, timeout: int) -> Record:
+    async def _not_stopped(self, tenant: str, sandbox_id: str) -> Record:
         record = await self.fresh(tenant, sandbox_id)
         if record.status == STOPPED:
             raise LocalAPIError(409, "sandbox_not_running", f"sandbox {sandbox_id} is stopped")
+        return record
+
+    async def set_timeout(self, tenant: str, sandbox_id: str, timeout: int) -> Record:
+        record = await self._not_stopped(tenant, sandbox_id)
         record.timeout_at = time.time() + timeout if timeout else None
         await self._save(record)
         await self._arm_timer(record)
         return record
 
-    async def pause(self, tenant: str, sandbox_id: str) -> Record:
-        record = await self.fresh(tenant, sandbox_id)
-        if record.status == STOPPED:
-            raise LocalAPIError(409, "sandbox_not_running", f"sandbox {sandbox_id} is stopped")
-        if record.status == RUNNING:
+    async def _switch(self, tenant: str, sandbox_id: str, src: str, dst: str, sig: signal.Signals) -> Record:
+        """Pause or resume: signal every process of the sandbox, then record the new status."""
+        record = await self._not_stopped(tenant, sandbox_id)
+        if record.status == src:
             runtime = self.runtimes.get(record.id)
             if runtime is not None:
-                await _thread(runtime.signal_all, signal.SIGSTOP)
-            record.status = PAUSED
+                await _thread(runtime.signal_all, sig)
+            record.status = dst
             await self._save(record)
         return record
 
+    async def pause(self, tenant: str, sandbox_id: str) -> Record:
+        return await self._switch(tenant, sandbox_id, RUNNING, PAUSED, signal.SIGSTOP)
+
     async def resume(self, tenant: str, sandbox_id: str) -> Record:
-        record = await self.fresh(tenant, sandbox_id)
-        if record.status == STOPPED:
-            raise LocalAPIError(409, "sandbox_not_running", f"sandbox {sandbox_id} is stopped")
-        if record.status == PAUSED:
-            runtime = self.runtimes.get(record.id)
-            if runtime is not None:
-                await _thread(runtime.signal_all, signal.SIGCONT)
-            record.status = RUNNING
-            await self._save(record)
-        return record
+        return await self._switch(tenant, sandbox_id, PAUSED, RUNNING, signal.SIGCONT)
 
     # -- work inside a sandbox ------------------------------------------------------------------------------------
 
