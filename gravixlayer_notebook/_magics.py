@@ -270,22 +270,14 @@ class GravixMagics(Magics):
         if not args.no_history:
             messages += self.history.messages(self.max_history)
         messages.append({"role": "user", "content": prompt})
-        params = {k: v for k, v in (("temperature", args.temperature), ("max_tokens", args.max_tokens)) if v is not None}
+        params = _sampling(args)
         client = self._client()
         if self._live(args):
             stream = client.chat.completions.create(model=model, messages=messages, stream=True, **params)
             info = self._stream_text(stream, fmt, lambda choice: choice.delta.content)
         else:
             response = client.chat.completions.create(model=model, messages=messages, stream=False, **params)
-            choice = response.choices[0] if response.choices else None
-            info = {
-                "text": response.text,
-                "model": response.model,
-                "usage": response.usage.to_dict(exclude_none=True) if response.usage else None,
-                "finish_reason": choice.finish_reason if choice else None,
-                "interrupted": False,
-                "request_id": response.request_id,
-            }
+            info = _whole_answer(response)
         result = ChatResult(
             text=info["text"], model=info["model"] or model, format=fmt, usage=info["usage"],
             request_id=info["request_id"], finish_reason=info["finish_reason"], interrupted=info["interrupted"],
@@ -306,22 +298,14 @@ class GravixMagics(Magics):
             raise UsageError("%%gravix complete: the cell is empty; write the text to continue below the first line")
         model = args.model or self.default_model
         fmt = args.format or self.format
-        params = {k: v for k, v in (("temperature", args.temperature), ("max_tokens", args.max_tokens)) if v is not None}
+        params = _sampling(args)
         client = self._client()
         if self._live(args):
             stream = client.completions.create(model=model, prompt=prompt, stream=True, **params)
             info = self._stream_text(stream, fmt, lambda choice: choice.text)
         else:
             response = client.completions.create(model=model, prompt=prompt, stream=False, **params)
-            choice = response.choices[0] if response.choices else None
-            info = {
-                "text": response.text,
-                "model": response.model,
-                "usage": response.usage.to_dict(exclude_none=True) if response.usage else None,
-                "finish_reason": choice.finish_reason if choice else None,
-                "interrupted": False,
-                "request_id": response.request_id,
-            }
+            info = _whole_answer(response)
         return ChatResult(
             text=info["text"], model=info["model"] or model, format=fmt, usage=info["usage"],
             request_id=info["request_id"], finish_reason=info["finish_reason"], interrupted=info["interrupted"],
@@ -426,3 +410,21 @@ class GravixMagics(Magics):
                 raise UsageError(f"%gravix help: unknown subcommand {args.topic!r} (one of: {', '.join(SUBCOMMANDS)})")
             return Text(usage(args.topic))
         return Text(HELP)
+
+
+def _sampling(args: Any) -> dict[str, Any]:
+    """The sampling options the user gave (unset ones are not sent)."""
+    return {k: v for k, v in (("temperature", args.temperature), ("max_tokens", args.max_tokens)) if v is not None}
+
+
+def _whole_answer(response: Any) -> dict[str, Any]:
+    """A non-streamed chat or completion answer in the shape `_stream_text` returns for streams."""
+    choice = response.choices[0] if response.choices else None
+    return {
+        "text": response.text,
+        "model": response.model,
+        "usage": response.usage.to_dict(exclude_none=True) if response.usage else None,
+        "finish_reason": choice.finish_reason if choice else None,
+        "interrupted": False,
+        "request_id": response.request_id,
+    }
