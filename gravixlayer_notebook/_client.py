@@ -65,19 +65,30 @@ class ClientProvider:
     def base_url(self) -> str | None:
         return self._base_url
 
+    @property
+    def local(self) -> bool:
+        """True when `%gravix config --local` forces the embedded GravixLayer Local."""
+        return self._force_local
+
     def configure(
         self, *, key_env: str | None = None, base_url: str | None = None, local: bool | None = None
     ) -> None:
-        """Set the explicit choice (step 1); `local=True` forces the embedded Local."""
+        """Set the explicit choice (step 1); `local=True` forces the embedded Local.
+
+        All or nothing: every value is checked before any is applied, so a mistake leaves the
+        previous settings (and client) in force.
+        """
+        if key_env is not None and not key_env.isidentifier():
+            raise ValueError(f"--api-key-env takes the NAME of an environment variable, got {key_env!r}")
+        if base_url is not None:
+            from gravixlayer._base_client import normalize_base_url
+
+            base_url = normalize_base_url(base_url)
         with self._lock:
             if key_env is not None:
-                if not key_env.isidentifier():
-                    raise ValueError(f"--api-key-env takes the NAME of an environment variable, got {key_env!r}")
                 self._key_env = key_env
             if base_url is not None:
-                from gravixlayer._base_client import normalize_base_url
-
-                self._base_url = normalize_base_url(base_url)
+                self._base_url = base_url
             if local is not None:
                 self._force_local = local
             self._drop()

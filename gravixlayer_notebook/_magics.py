@@ -9,11 +9,10 @@ from __future__ import annotations
 import difflib
 import os
 import time
-from functools import cache
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from IPython.core.magic import Magics, line_cell_magic, magics_class
 from traitlets import Bool, CaselessStrEnum, Int, TraitError, Unicode, Union, default, validate
 
 from ._args import CELL_SUBCOMMANDS, HELP, SUBCOMMANDS, parse, split_line, usage
@@ -21,48 +20,23 @@ from ._client import ClientProvider, default_provider
 from ._html import redact
 from ._interpolate import interpolate
 from ._results import FORMATS, ChatHistory, ChatResult, EmbedResult
+from ._stream import BLANK, Live, read_stream, whole_answer
 
 __all__ = ["GravixMagics", "DEFAULT_CHAT_MODEL", "DEFAULT_EMBEDDING_MODEL", "output_updates_in_place"]
 
 DEFAULT_CHAT_MODEL = "mistralai/mistral-nemo-instruct-2407"
 DEFAULT_EMBEDDING_MODEL = "microsoft/multilingual-e5-large"
-_UPDATE_INTERVAL = 0.05  # seconds between in-place refreshes after the first token
 
 _TRUE = ("1", "true", "on", "yes")
 _FALSE = ("0", "false", "off", "no")
 
 
-@cache
-def _parent_is_nbval() -> bool:
-    """nbval ignores in-place display updates; its kernels are children of the pytest process."""
-    try:
-        with open(f"/proc/{os.getppid()}/cmdline", "rb") as fh:
-            return b"nbval" in fh.read()
-    except OSError:
-        return False
-
-
 def output_updates_in_place(shell: Any) -> bool:
-    """True in a Jupyter kernel whose front end applies display updates (not terminals, not nbval)."""
-    if type(shell).__name__ != "ZMQInteractiveShell":
-        return False
-    return not _parent_is_nbval()
-
-
-class _Live:
-    """The streaming placeholder: the text so far, as Markdown with a cursor."""
-
-    def __init__(self, text: str, fmt: str) -> None:
-        self.text, self.fmt = text, fmt
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        data: dict[str, Any] = {"text/plain": self.text}
-        if self.fmt == "markdown":
-            data["text/markdown"] = self.text + " \u258c"
-        return data
-
-
-_BLANK = {"text/plain": ""}
+    """True in a Jupyter kernel: every Jupyter front end (JupyterLab, Notebook, VS Code, nbclient)
+    applies display updates there. Terminal IPython cannot rewrite an output, so it gets the whole answer.
+    Front ends that keep only the first version of an output can say so with `GravixMagics.stream = False`.
+    """
+    return type(shell).__name__ == "ZMQInteractiveShell"
 
 
 def _hint(exc: BaseException) -> str | None:
@@ -85,7 +59,10 @@ class GravixMagics(Magics):
     embedding_model = Unicode(help="Embedding model used by %%gravix embed when the cell names none.").tag(config=True)
     stream = Union(
         [Bool(), CaselessStrEnum(["auto"])],
-        help="Stream answers: 'auto' (only where output updates in place: not nbval, not terminals), True, False.",
+        help=(
+            "Show answers as they arrive: 'auto' (where the front end updates output in place: a Jupyter "
+            "kernel, not terminal IPython), True, or False (for front ends that keep only an output's first version)."
+        ),
     ).tag(config=True)
     max_history = Int(help="How many earlier question/answer pairs %%gravix chat sends along (0 = none).").tag(
         config=True
@@ -148,7 +125,6 @@ class GravixMagics(Magics):
 
     # -- entry point ----------------------------------------------------------------------------
 
-    @no_var_expand
     @line_cell_magic
     def gravix(self, line: str, cell: str | None = None) -> Any:
         """GravixLayer from a cell: `%gravix help` lists the subcommands."""
@@ -207,52 +183,28 @@ class GravixMagics(Magics):
         return text
 
     def _live(self, args: Any) -> bool:
-        if args.no_stream:
+        if args is not None and args.no_stream:
             return False
-        if args.stream:
+        if args is not None and args.stream:
             return True
         if self.stream == "auto":
             return output_updates_in_place(self.shell)
         return bool(self.stream)
 
-    def _stream_text(self, stream: Any, fmt: str, text_of: Any) -> dict[str, Any]:
-        """Show the answer as it arrives in one display updated in place; Ctrl-C keeps the partial text."""
+    def _answer(self, args: Any, fmt: str, create: Any, text_of: Any, prompt_texts: list[str]) -> dict[str, Any]:
+        """Ask for the answer (streamed where the front end shows it in place) and read it into one shape."""
+        if not self._live(args):
+            return whole_answer(create(stream=False), prompt_texts=prompt_texts)
         from IPython.display import display
 
-        parts: list[str] = []
-        info: dict[str, Any] = {"interrupted": False, "finish_reason": None, "model": None, "usage": None}
-        handle = display(_Live("", fmt), display_id=True)  # type: ignore[no-untyped-call]
-        last = 0.0
+        stream = create(stream=True)
+        handle = display(Live("", fmt), display_id=True)  # type: ignore[no-untyped-call]
+        show = (lambda text: handle.update(Live(text, fmt))) if handle is not None else None
         try:
-            for chunk in stream:
-                info["model"] = getattr(chunk, "model", None) or info["model"]
-                usage = getattr(chunk, "usage", None)
-                if usage is not None:
-                    info["usage"] = usage.to_dict(exclude_none=True)
-                if not chunk.choices:
-                    continue
-                choice = chunk.choices[0]
-                info["finish_reason"] = choice.finish_reason or info["finish_reason"]
-                piece = text_of(choice)
-                if not piece:
-                    continue
-                parts.append(piece)
-                now = time.perf_counter()
-                if "first_token_shown" not in self.timings or now - last >= _UPDATE_INTERVAL:
-                    if handle is not None:
-                        handle.update(_Live("".join(parts), fmt))
-                    self.timings.setdefault("first_token_shown", time.perf_counter())
-                    last = now
-        except KeyboardInterrupt:
-            info["interrupted"] = True
-            info["finish_reason"] = "interrupted"
+            return read_stream(stream, text_of, prompt_texts=prompt_texts, show=show, timings=self.timings)
         finally:
-            stream.close()
             if handle is not None:
-                handle.update(_BLANK, raw=True)
-        info["text"] = "".join(parts)
-        info["request_id"] = getattr(stream, "request_id", None)
-        return info
+                handle.update(BLANK, raw=True)
 
     # -- subcommands ------------------------------------------------------------------------------
 
@@ -272,12 +224,13 @@ class GravixMagics(Magics):
         messages.append({"role": "user", "content": prompt})
         params = _sampling(args)
         client = self._client()
-        if self._live(args):
-            stream = client.chat.completions.create(model=model, messages=messages, stream=True, **params)
-            info = self._stream_text(stream, fmt, lambda choice: choice.delta.content)
-        else:
-            response = client.chat.completions.create(model=model, messages=messages, stream=False, **params)
-            info = _whole_answer(response)
+
+        def create(stream: bool) -> Any:
+            extra = {"stream_options": {"include_usage": True}} if stream else {}
+            return client.chat.completions.create(model=model, messages=messages, stream=stream, **extra, **params)
+
+        texts = [m["content"] for m in messages]
+        info = self._answer(args, fmt, create, lambda choice: choice.delta.content, texts)
         result = ChatResult(
             text=info["text"], model=info["model"] or model, format=fmt, usage=info["usage"],
             request_id=info["request_id"], finish_reason=info["finish_reason"], interrupted=info["interrupted"],
@@ -300,12 +253,13 @@ class GravixMagics(Magics):
         fmt = args.format or self.format
         params = _sampling(args)
         client = self._client()
-        if self._live(args):
-            stream = client.completions.create(model=model, prompt=prompt, stream=True, **params)
-            info = self._stream_text(stream, fmt, lambda choice: choice.text)
-        else:
-            response = client.completions.create(model=model, prompt=prompt, stream=False, **params)
-            info = _whole_answer(response)
+
+        def create(stream: bool) -> Any:
+            # the legacy endpoint's signature has no stream_options; the wire field is the same
+            extra = {"extra_body": {"stream_options": {"include_usage": True}}} if stream else {}
+            return client.completions.create(model=model, prompt=prompt, stream=stream, **extra, **params)
+
+        info = self._answer(args, fmt, create, lambda choice: choice.text, [prompt])
         return ChatResult(
             text=info["text"], model=info["model"] or model, format=fmt, usage=info["usage"],
             request_id=info["request_id"], finish_reason=info["finish_reason"], interrupted=info["interrupted"],
@@ -366,34 +320,64 @@ class GravixMagics(Magics):
         return self._client().files.list()
 
     def _do_config(self, args: Any, cell: str | None) -> Any:
+        """Apply every option given or none of them (each is checked first), then show what is in force."""
+        from gravixlayer import GravixLayerValidationError
+
         from ._table import Table
 
-        if args.reset:
-            self.provider.reset()
-        if args.api_key_env or args.base_url or args.local:
-            self.provider.configure(key_env=args.api_key_env, base_url=args.base_url, local=True if args.local else None)
+        if args.local and (args.api_key_env or args.base_url):
+            raise UsageError(
+                "%gravix config: --local uses the embedded GravixLayer Local, so it cannot be combined with "
+                "--api-key-env or --base-url; nothing was changed"
+            )
+        if args.api_key_env is not None:
+            if not args.api_key_env.isidentifier():
+                raise UsageError(
+                    f"%gravix config: --api-key-env takes the NAME of an environment variable, got "
+                    f"{args.api_key_env!r}; nothing was changed"
+                )
+            if not os.environ.get(args.api_key_env, "").strip():
+                raise UsageError(
+                    f"%gravix config: environment variable {args.api_key_env} is empty or not set (set it in the "
+                    "kernel's environment, e.g. os.environ[...] = getpass.getpass()); nothing was changed"
+                )
+        if args.model is not None and not args.model.strip():
+            raise UsageError("%gravix config: --model needs a model id; nothing was changed")
+        changes = {"key_env": args.api_key_env, "base_url": args.base_url, "local": True if args.local else None}
+        try:
+            if args.reset:
+                from ._client import ClientProvider
+
+                ClientProvider().configure(**changes)  # check first: reset must not happen if the rest fails
+                self.provider.reset()
+            if any(v is not None for v in changes.values()):
+                self.provider.configure(**changes)
+        except (GravixLayerValidationError, ValueError) as exc:
+            raise UsageError(f"%gravix config: {exc}; nothing was changed") from None
         if args.model:
-            self.default_model = args.model
-        source = self.provider.source
-        if source is None:
-            if self.provider.key_env:
-                where = f"${self.provider.key_env} (used on first call)"
-            elif os.environ.get("GRAVIXLAYER_API_KEY", "").strip():
-                where = "$GRAVIXLAYER_API_KEY (used on first call)"
-            else:
-                where = "GravixLayer Local, started on first call (no GRAVIXLAYER_API_KEY)"
-        else:
+            self.default_model = args.model.strip()
+        return Table(["setting", "value"], self._settings_rows(), title="GravixLayer notebook settings (in force)", width=120)
+
+    def _settings_rows(self) -> list[list[Any]]:
+        source, provider = self.provider.source, self.provider
+        if source is not None:
             where = source.describe()
-        rows = [
+        else:
+            key_env = provider.key_env or ("GRAVIXLAYER_API_KEY" if os.environ.get("GRAVIXLAYER_API_KEY", "").strip() else None)
+            if key_env and not provider.local:
+                url = provider.base_url or os.environ.get("GRAVIXLAYER_BASE_URL") or "the GravixLayer cloud"
+                where = f"{url} with the key from ${key_env} (used on first call)"
+            else:
+                where = "GravixLayer Local, started on first call" + ("" if provider.local else " (no GRAVIXLAYER_API_KEY)")
+        return [
             ["client", where],
             ["default_model", self.default_model],
             ["embedding_model", self.embedding_model],
-            ["stream", self.stream],
+            ["stream", f"{self.stream} ({'on' if self._live(None) else 'off'} here)"],
             ["max_history", self.max_history],
             ["format", self.format],
-            ["history", f"{len(self.history)} messages"],
+            ["history", _plural(len(self.history), "message")],
         ]
-        return Table(["setting", "value"], rows, title="GravixLayer notebook settings", width=120)
 
     def _do_history(self, args: Any, cell: str | None) -> Any:
         return self.history.to_pandas()
@@ -417,14 +401,5 @@ def _sampling(args: Any) -> dict[str, Any]:
     return {k: v for k, v in (("temperature", args.temperature), ("max_tokens", args.max_tokens)) if v is not None}
 
 
-def _whole_answer(response: Any) -> dict[str, Any]:
-    """A non-streamed chat or completion answer in the shape `_stream_text` returns for streams."""
-    choice = response.choices[0] if response.choices else None
-    return {
-        "text": response.text,
-        "model": response.model,
-        "usage": response.usage.to_dict(exclude_none=True) if response.usage else None,
-        "finish_reason": choice.finish_reason if choice else None,
-        "interrupted": False,
-        "request_id": response.request_id,
-    }
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -1,8 +1,8 @@
 """nbval settings for the notebooks: the kernels nbval starts inherit this environment.
 
-nbval ignores in-place display updates, so `%%gravix` streaming is turned off (the magics also detect
-nbval by themselves); progress bars are off so outputs compare; no API key, so GravixLayer Local is used.
-The settings apply only while notebook items run, so tests collected in the same session keep theirs.
+The kernels run with a user's settings (`%%gravix chat` streams, as in JupyterLab); only progress bars
+are off, so outputs compare; no API key, so GravixLayer Local is used. The settings apply only while
+notebook items run, so tests collected in the same session keep theirs.
 """
 
 from __future__ import annotations
@@ -13,16 +13,17 @@ from pathlib import Path
 import pytest
 
 _HERE = Path(__file__).parent
-_SETTINGS = {"GRAVIXLAYER_NOTEBOOK_STREAM": "off", "TQDM_DISABLE": "1"}
+_SETTINGS = {"TQDM_DISABLE": "1"}
 _saved: dict[str, str | None] = {}
 
 
 def _apply() -> None:
     if _saved:
         return
-    for name in (*_SETTINGS, "GRAVIXLAYER_API_KEY"):
+    for name in (*_SETTINGS, "GRAVIXLAYER_API_KEY", "GRAVIXLAYER_NOTEBOOK_STREAM"):
         _saved[name] = os.environ.get(name)
     os.environ.update(_SETTINGS)
+    os.environ.pop("GRAVIXLAYER_NOTEBOOK_STREAM", None)  # the default ("auto"): streamed, as users see it
     if os.environ.get("GRAVIXLAYER_NOTEBOOKS_USE_CLOUD") != "1":
         os.environ.pop("GRAVIXLAYER_API_KEY", None)
 

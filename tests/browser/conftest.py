@@ -82,7 +82,7 @@ class Voila:
             "JUPYTER_CONFIG_DIR": str(jupyter / "config"), "JUPYTER_DATA_DIR": str(jupyter / "data"),
             "JUPYTER_RUNTIME_DIR": str(jupyter / "runtime"), "IPYTHONDIR": str(jupyter / "ipython"),
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-            "GRAVIXLAYER_NOTEBOOK_STREAM": "off", "TQDM_DISABLE": "1",
+            "TQDM_DISABLE": "1",
         }  # fmt: skip
         self.log = open(root / "voila.log", "wb")
         self.proc = subprocess.Popen(

@@ -79,3 +79,26 @@ def test_percent_gravix_config_switches_the_source(ip: object, magics: object, l
     assert "with the key from $LAB_KEY" in repr(ip.run_line_magic("gravix", "config"))
     assert local_server.api_key not in repr(ip.run_line_magic("gravix", "config"))
     assert "started on first call" in repr(ip.run_line_magic("gravix", "config --reset --local"))
+
+
+def test_percent_gravix_config_applies_all_options_or_none(ip: object, magics: object, local_server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from IPython.core.error import UsageError
+    from IPython.core.interactiveshell import InteractiveShell
+
+    assert isinstance(ip, InteractiveShell)
+    monkeypatch.setenv("LAB_KEY", local_server.api_key)
+    ip.user_ns.update(url=local_server.base_url, key_name="LAB_KEY")
+    before = repr(ip.run_line_magic("gravix", "config --api-key-env $key_name --base-url {url} --model test-model"))
+    assert f"{local_server.base_url} with the key from $LAB_KEY" in before and "test-model" in before
+    mistakes = [
+        ("config --api-key-env LAB_KEY --base-url not-a-url --model second-model", "base_url must start with http"),
+        ("config --api-key-env NOT_SET_ANYWHERE --model second-model", "NOT_SET_ANYWHERE is empty or not set"),
+        ("config --reset --base-url ftp://x --model second-model", "base_url must start with http"),
+        ("config --local --base-url {url}", "cannot be combined"),
+    ]
+    for line, why in mistakes:
+        with pytest.raises(UsageError, match=why) as info:
+            ip.run_line_magic("gravix", line)
+        assert "nothing was changed" in str(info.value)
+        assert repr(ip.run_line_magic("gravix", "config")) == before  # every earlier setting still in force
+    assert ip.run_cell_magic("gravix", "chat --no-stream --no-history", "hello").model == "test-model"

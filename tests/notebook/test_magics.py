@@ -205,6 +205,31 @@ def test_complete_streams_and_answers_like_the_sdk(ip: InteractiveShell, magics:
     assert cap.outputs and cap.outputs[-1].data == {"text/plain": ""}
 
 
+@pytest.mark.parametrize("sub", ["chat", "complete"])
+def test_streamed_and_whole_answers_carry_the_same_fields(ip: InteractiveShell, magics: GravixMagics, sub: str) -> None:
+    results = []
+    for stream in (True, False):
+        magics.stream = stream
+        with capture_output():
+            results.append(chat(ip, f"{sub} {MODEL} --max-tokens 12" + (" --no-history" if sub == "chat" else ""), "Hello there"))
+    streamed, whole = results
+    for result in results:
+        assert result.text and result.model and result.request_id and result.finish_reason
+        assert result.usage is not None and result.usage["total_tokens"] > 0 and "counted" not in result.usage
+    assert streamed.usage == whole.usage  # Local sends usage in the stream when asked (include_usage)
+    assert streamed.metadata()["gravixlayer"].keys() == whole.metadata()["gravixlayer"].keys()
+
+
+def test_a_stream_without_usage_is_counted_and_says_so(ip: InteractiveShell, use_client: Any) -> None:
+    rec = Recorder()
+    sse_headers = {"content-type": "text/event-stream", "x-request-id": "req-123"}
+    magics = use_client(scripted_client(lambda req, body: httpx.Response(200, content=sse(["Hel", "lo", "!"]), headers=sse_headers), rec))
+    magics.stream = True
+    with capture_output():
+        result = chat(ip, "chat --no-history", "Say hello to everyone")
+    assert rec.bodies[0]["stream_options"] == {"include_usage": True}
+    assert result.text == "Hello!" and result.request_id == "req-123" and result.model == "scripted"
+    assert result.usage == {"prompt_tokens": 4, "completion_tokens": 3, "total_tokens": 7, "counted": "client"}
 # -- formats ---------------------------------------------------------------------------------------
 
 
@@ -340,9 +365,13 @@ def test_cells_are_interpolated_by_the_rules(ip: InteractiveShell, use_client: A
     assert sent[1] == sent[2] == cell
 
 
-def test_the_magic_line_is_not_expanded_by_ipython(ip: InteractiveShell, use_client: Any) -> None:
+def test_the_magic_line_expands_dollar_and_brace_variables_like_ipython(ip: InteractiveShell, use_client: Any) -> None:
     rec = Recorder()
     use_client(scripted_client(lambda req, body: httpx.Response(200, json=completion_json("ok")), rec))
-    ip.user_ns["sys_prompt"] = "EXPANDED"
-    chat(ip, "chat --no-history --system '{sys_prompt} $sys_prompt'", "hi")
-    assert rec.bodies[0]["messages"][0]["content"] == "{sys_prompt} $sys_prompt"
+    ip.user_ns.update(sys_prompt="EXPANDED", chosen="scripted-model")
+    chat(ip, 'chat $chosen --no-history --system "$sys_prompt"', "hi")  # '$x' stays literal, as in IPython
+    ip.run_cell("%%gravix chat {chosen} --no-history --system '{sys_prompt}!'\nhi {sys_prompt}").raise_error()
+    assert rec.bodies[0]["model"] == rec.bodies[1]["model"] == "scripted-model"
+    assert rec.bodies[0]["messages"][0]["content"] == "EXPANDED"
+    assert rec.bodies[1]["messages"][0]["content"] == "EXPANDED!"
+    assert rec.bodies[1]["messages"][-1]["content"] == "hi EXPANDED"  # the body: our own {name} rules
