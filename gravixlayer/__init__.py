@@ -67,6 +67,7 @@ if TYPE_CHECKING:
         GravixLayerWaitTimeoutError as GravixLayerWaitTimeoutError,
     )
     from ._streaming import AsyncStream, Stream
+    from .resources.sandbox.facade import AsyncSandbox, Sandbox
 
 __all__ = [
     "__version__",
@@ -74,6 +75,8 @@ __all__ = [
     "AsyncGravixLayer",
     "Stream",
     "AsyncStream",
+    "Sandbox",
+    "AsyncSandbox",
     "GravixLayerError",
     "GravixLayerAPIError",
     "GravixLayerAuthenticationError",
@@ -100,6 +103,8 @@ _LOCATIONS = {
     "AsyncGravixLayer": "._client",
     "Stream": "._streaming",
     "AsyncStream": "._streaming",
+    "Sandbox": ".resources.sandbox.facade",
+    "AsyncSandbox": ".resources.sandbox.facade",
 }
 
 

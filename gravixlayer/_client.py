@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .resources.embeddings import AsyncEmbeddings, Embeddings
     from .resources.files import AsyncFiles, Files
     from .resources.memory import AsyncMemory, Memory
-    from .resources.sandbox import AsyncSandbox, Sandbox
+    from .resources.sandbox import AsyncSandboxService, SandboxService
     from .resources.vectors import AsyncVectors, Vectors
 
 __all__ = ["GravixLayer", "AsyncGravixLayer"]
@@ -105,10 +105,10 @@ class GravixLayer(SyncAPIClient):
         return Vectors(self)
 
     @cached_property
-    def sandbox(self) -> Sandbox:
-        from .resources.sandbox import Sandbox
+    def sandbox(self) -> SandboxService:
+        from .resources.sandbox import SandboxService
 
-        return Sandbox(self)
+        return SandboxService(self)
 
     def memory(
         self,
@@ -220,10 +220,10 @@ class AsyncGravixLayer(AsyncAPIClient):
         return AsyncVectors(self)
 
     @cached_property
-    def sandbox(self) -> AsyncSandbox:
-        from .resources.sandbox import AsyncSandbox
+    def sandbox(self) -> AsyncSandboxService:
+        from .resources.sandbox import AsyncSandboxService
 
-        return AsyncSandbox(self)
+        return AsyncSandboxService(self)
 
     def memory(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 import pydantic
 
@@ -34,8 +34,17 @@ class DataList(BaseModel, Generic[T]):
     def __getitem__(self, index: int) -> T: ...
     @overload
     def __getitem__(self, index: slice) -> list[T]: ...
-    def __getitem__(self, index: int | slice) -> T | list[T]:
+    @overload
+    def __getitem__(self, index: str) -> Any: ...
+    def __getitem__(self, index: int | slice | str) -> Any:
+        """`res[0]` (an item), `res[1:3]` (items) or `res["data"]` (a field, as dict-based code reads it)."""
+        if isinstance(index, str):
+            return self._item(index)
         return self.data[index]
+
+    def __contains__(self, item: object) -> bool:
+        """An item of the list, or (for a name) a set field: `"data" in res`."""
+        return item in self.data or self._has_key(item)
 
     def __repr__(self) -> str:
         shown = ", ".join(repr(item) for item in self.data[:_REPR_ITEMS])

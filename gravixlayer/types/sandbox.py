@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 import pydantic
 
@@ -53,6 +53,10 @@ class _Listing(BaseModel):
     def __len__(self) -> int:
         return len(self._list())
 
+    def __contains__(self, item: object) -> bool:
+        """An item of the list, or (for a name) a set field: `"files" in listing`."""
+        return item in self._list() or self._has_key(item)
+
     def __bool__(self) -> bool:
         return bool(self._list())
 
@@ -93,7 +97,14 @@ class TemplateList(_Listing):
     def __iter__(self) -> Iterator[Template]:  # type: ignore[override]
         return iter(self.templates)
 
-    def __getitem__(self, index: int) -> Template:
+    @overload
+    def __getitem__(self, index: int) -> Template: ...
+    @overload
+    def __getitem__(self, index: str) -> Any: ...
+    def __getitem__(self, index: int | str) -> Any:
+        """`listing[0]` (an item) or `listing["templates"]` (a field, as dict-based code reads it)."""
+        if isinstance(index, str):
+            return self._item(index)
         return self.templates[index]
 
 
@@ -139,7 +150,14 @@ class SandboxList(_Listing):
     def __iter__(self) -> Iterator[SandboxInfo]:  # type: ignore[override]
         return iter(self.sandboxes)
 
-    def __getitem__(self, index: int) -> SandboxInfo:
+    @overload
+    def __getitem__(self, index: int) -> SandboxInfo: ...
+    @overload
+    def __getitem__(self, index: str) -> Any: ...
+    def __getitem__(self, index: int | str) -> Any:
+        """`listing[0]` (an item) or `listing["sandboxes"]` (a field, as dict-based code reads it)."""
+        if isinstance(index, str):
+            return self._item(index)
         return self.sandboxes[index]
 
 
@@ -202,7 +220,14 @@ class FileList(_Listing):
     def __iter__(self) -> Iterator[FileInfo]:  # type: ignore[override]
         return iter(self.files)
 
-    def __getitem__(self, index: int) -> FileInfo:
+    @overload
+    def __getitem__(self, index: int) -> FileInfo: ...
+    @overload
+    def __getitem__(self, index: str) -> Any: ...
+    def __getitem__(self, index: int | str) -> Any:
+        """`listing[0]` (an item) or `listing["files"]` (a field, as dict-based code reads it)."""
+        if isinstance(index, str):
+            return self._item(index)
         return self.files[index]
 
     def names(self) -> list[str]:

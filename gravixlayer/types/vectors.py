@@ -41,6 +41,8 @@ class ListModel(BaseModel, Generic[T]):
     """A response holding a list: `len()`, `[i]`, iteration and `data` all reach the items."""
 
     _items_field: ClassVar[str] = "data"
+    _names_are_keys: ClassVar[bool] = True
+    """False for a list of strings, where `"x" in res` can only ask about the items."""
 
     @property
     def _items(self) -> list[T]:
@@ -58,8 +60,18 @@ class ListModel(BaseModel, Generic[T]):
     @overload
     def __getitem__(self, index: slice) -> list[T]: ...
 
-    def __getitem__(self, index: int | slice) -> T | list[T]:
+    @overload
+    def __getitem__(self, index: str) -> Any: ...
+
+    def __getitem__(self, index: int | slice | str) -> Any:
+        """`res[0]` (an item), `res[1:3]` (items) or `res["results"]` (a field, as dict-based code reads it)."""
+        if isinstance(index, str):
+            return self._item(index)
         return self._items[index]
+
+    def __contains__(self, item: object) -> bool:
+        """An item of the list, or (for a name) a set field: `"results" in res`."""
+        return item in self._items or (self._names_are_keys and self._has_key(item))
 
     def __repr__(self) -> str:
         items = self._items
@@ -171,8 +183,9 @@ class VectorList(ListModel[Vector]):
 
 
 class VectorIdList(ListModel[str]):
-    """The ids of every vector of an index."""
+    """The ids of every vector of an index (`"id" in ids` asks whether a vector has that id)."""
 
+    _names_are_keys: ClassVar[bool] = False
     data: list[str] = pydantic.Field(default_factory=list)
 
     @property

@@ -67,7 +67,7 @@ def test_command_and_code_bodies(wire: tuple[GravixLayer, Recorder]) -> None:
     }
     recorder.answers["/code/run"] = {"results": [], "logs": {"stdout": ["x"], "stderr": []}, "error": None}
     sb = client.sandbox.sandboxes.get(SID)
-    run = sb.run_command("ls", ["-la"], working_dir="/home/user", env={"A": "1"}, timeout=1.5)
+    run = sb.run_command("ls", ["-la"], working_dir="/home/user", env_vars={"A": "1"}, timeout=1.5)
     assert recorder.body() == {
         "command": "ls",
         "args": ["-la"],
@@ -97,9 +97,8 @@ def test_provider_and_region_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GRAVIXLAYER_CLOUD", raising=False)
     monkeypatch.delenv("GRAVIXLAYER_REGION", raising=False)
     with GravixLayer(api_key="k", base_url="http://x", http_client=httpx.Client(transport=transport)) as c:
-        with pytest.raises(GravixLayerValidationError, match="GRAVIXLAYER_CLOUD"):
-            c.sandbox.sandboxes.create()
-        assert recorder.requests == []
+        c.sandbox.sandboxes.create()  # spec §1.3: the newest vendor SDK's defaults
+        assert recorder.body() == {"provider": "aws", "region": "us-east-1", "template": "python-base-v1"}
         monkeypatch.setenv("GRAVIXLAYER_CLOUD", "azure")
         monkeypatch.setenv("GRAVIXLAYER_REGION", "eastus2")
         sb = c.sandbox.sandboxes.create(timeout=60, env_vars={"K": "V"}, metadata={"team": "x"})
@@ -295,3 +294,69 @@ def _shared_sandbox(client: GravixLayer) -> str:
     if id(client) not in _SHARED:
         _SHARED[id(client)] = client.sandbox.sandboxes.create(provider="gravix", region="local").sandbox_id
     return _SHARED[id(client)]
+
+
+def test_env_vars_is_the_one_name_and_the_old_ones_warn(wire: tuple[GravixLayer, Recorder]) -> None:
+    client, recorder = wire
+    recorder.answers["/code/run"] = {"results": [], "logs": {"stdout": [], "stderr": []}, "error": None}
+    recorder.answers["/commands/run"] = {"stdout": "", "stderr": "", "exit_code": 0, "success": True}
+    api = client.sandbox.sandboxes
+    sb = api.get(SID)
+    # One order and one name at both levels: code, language, context_id, env_vars, timeout.
+    api.run_code(SID, "1", "python", None, {"A": "1"}, 2)
+    expected = {"code": "1", "language": "python", "environment": {"A": "1"}, "timeout": 2}
+    assert recorder.body() == expected
+    sb.run_code("1", "python", None, {"A": "1"}, 2)
+    assert recorder.body() == expected
+    api.run_command(SID, "env", None, None, {"A": "1"})
+    assert recorder.body() == {"command": "env", "environment": {"A": "1"}}
+    sent = len(recorder.requests)
+    with pytest.warns(DeprecationWarning, match="environment= is deprecated"):
+        api.run_code(SID, "1", environment={"B": "2"})
+    assert recorder.body()["environment"] == {"B": "2"}
+    with pytest.warns(DeprecationWarning, match="environment= is deprecated"):
+        api.run_command(SID, "env", environment={"B": "2"})
+    assert recorder.body()["environment"] == {"B": "2"}
+    with pytest.warns(DeprecationWarning, match="env= is deprecated"):
+        sb.run_command("env", env={"C": "3"})
+    assert recorder.body()["environment"] == {"C": "3"}
+    with pytest.warns(DeprecationWarning, match="env= is deprecated"):
+        sb.run_code("1", env={"C": "3"})
+    assert recorder.body()["environment"] == {"C": "3"}
+    # The instance's old positional order (timeout fourth) still works for one minor version.
+    with pytest.warns(DeprecationWarning, match="fourth positional argument"):
+        sb.run_code("1", "python", None, 5)
+    assert recorder.body() == {"code": "1", "language": "python", "timeout": 5}
+    assert len(recorder.requests) == sent + 5
+    with pytest.raises(GravixLayerValidationError, match="not both"):
+        sb.run_code("1", env_vars={"A": "1"}, env={"A": "2"})
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(200, json={"message": "Sandbox paused"}),
+        httpx.Response(204),
+        httpx.Response(200, text="ok"),
+    ],
+    ids=["message", "204", "text"],
+)
+def test_pause_and_resume_ignore_the_reply(answer: httpx.Response) -> None:
+    """Spec §8.9: whatever pause/resume answer, the SDK reads the sandbox's state itself."""
+    paused = {**SANDBOX, "status": "paused"}
+    recorder = Recorder({"/pause": answer, "/resume": answer, f"/sandboxes/{SID}": paused})
+    with GravixLayer(
+        api_key="k", base_url="http://x", http_client=httpx.Client(transport=httpx.MockTransport(recorder))
+    ) as c:
+        sb = c.sandbox.sandboxes.get(SID)
+        assert sb.pause().status == "paused" and sb.status == "paused"
+        assert [r.method for r in recorder.requests[-2:]] == ["POST", "GET"]
+        assert c.sandbox.sandboxes.resume(SID).sandbox_id == SID
+
+
+async def test_async_pause_accepts_a_204() -> None:
+    recorder = Recorder({"/pause": httpx.Response(204), f"/sandboxes/{SID}": {**SANDBOX, "status": "paused"}})
+    async with AsyncGravixLayer(
+        api_key="k", base_url="http://x", http_client=httpx.AsyncClient(transport=httpx.MockTransport(recorder))
+    ) as c:
+        assert (await c.sandbox.sandboxes.pause(SID)).status == "paused"

@@ -303,6 +303,11 @@ def _metric(value: Any) -> str:
     return name
 
 
+DEFAULT_CLOUD_PROVIDER = "AWS"
+DEFAULT_REGION = "us-east-1"
+"""Where an index created without `cloud_provider` / `region` says it lives (the SDK's defaults too)."""
+
+
 def _cloud_provider(value: Any) -> str:
     provider = CLOUD_PROVIDERS.get(value.strip().lower()) if isinstance(value, str) else None
     if provider is None:
@@ -411,8 +416,10 @@ async def create_index(request: Request) -> Response:
     vector_type = body.get("vector_type") or "dense"
     if vector_type != "dense":
         raise _bad(f"vector_type: only 'dense' is supported, got {vector_type!r}")
-    provider = _cloud_provider(body.get("cloud_provider"))
-    region = _get_str(body, "region", max_len=100)
+    # The platform accepts an index given only name, dimension and metric; so does Local (spec §1.3 defaults).
+    given_provider = body.get("cloud_provider")
+    provider = _cloud_provider(DEFAULT_CLOUD_PROVIDER if given_provider is None else given_provider)
+    region = _get_str(body, "region", max_len=100) if body.get("region") is not None else DEFAULT_REGION
     index_type = body.get("index_type") or "serverless"
     if index_type not in INDEX_TYPES:
         raise _bad(f"index_type: must be one of {', '.join(INDEX_TYPES)}, got {index_type!r}")

@@ -8,10 +8,11 @@ and a `with` block kills the sandbox on exit.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Coroutine, Generator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from typing_extensions import Unpack
 
@@ -33,7 +34,16 @@ from ...types.sandbox import (
     SandboxTimeoutResponse,
     WriteInfo,
 )
-from .sandboxes import HOME, AsyncSandboxes, FileData, FileEntries, Sandboxes, TimedRequestOptions, WriteInfos
+from .sandboxes import (
+    HOME,
+    AsyncSandboxes,
+    FileData,
+    FileEntries,
+    Sandboxes,
+    TimedRequestOptions,
+    WriteInfos,
+    env_vars_argument,
+)
 
 if TYPE_CHECKING:
     from ..._base_client import AsyncAPIClient, SyncAPIClient
@@ -41,6 +51,8 @@ if TYPE_CHECKING:
 __all__ = ["SandboxInstance", "AsyncSandboxInstance", "Filesystem", "AsyncFilesystem", "AsyncSandboxCreation"]
 
 log = logging.getLogger("gravixlayer")
+
+S = TypeVar("S", bound="AsyncSandboxInstance")
 
 RUNNING = "running"
 STOPPED = "stopped"
@@ -56,6 +68,18 @@ def _exit_kill_failed(sandbox_id: str, error: BaseException, body_error: BaseExc
     note = f"while handling this, killing sandbox {sandbox_id} also failed: {error!r}"
     if hasattr(body_error, "add_note"):
         body_error.add_note(note)
+
+
+def _positional_order(env_vars: Any, timeout: Any) -> tuple[Any, Any]:
+    """`run_code(code, language, context_id, 30)`: the order before env_vars came fourth (deprecated)."""
+    if isinstance(env_vars, (int, float)) and not isinstance(env_vars, bool) and not isinstance(timeout, (int, float)):
+        warnings.warn(
+            "run_code's fourth positional argument is now env_vars; pass timeout= by name",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return timeout, env_vars
+    return env_vars, timeout
 
 
 def _local_path(local_path: str | Path) -> Path:
@@ -253,20 +277,33 @@ class SandboxInstance(_InfoMixin, SyncAPIResource):
         return answer
 
     def run_code(
-        self, code: str, language: str = "python", context_id: str | None = None, timeout: float | None = None,
+        self, code: str, language: str = "python", context_id: str | None = None,
+        env_vars: Mapping[str, str] | None = None, timeout: float | None = None, *,
         env: Mapping[str, str] | None = None, **options: Unpack[TimedRequestOptions],
     ) -> Execution:  # fmt: skip
-        """Run code (`timeout` in seconds); the final expression's value comes back in `results`."""
-        return self._sandboxes.run_code(self.sandbox_id, code, language, context_id, env, timeout, **options)
+        """Run code (`timeout` in seconds); the final expression's value comes back in `results`.
+
+        Arguments are in the order of `client.sandbox.sandboxes.run_code`; `env=` is a deprecated
+        spelling of `env_vars=`.
+        """
+        env_vars, timeout = _positional_order(env_vars, timeout)
+        env_vars = env_vars_argument(env_vars, env=env)
+        return self._sandboxes.run_code(
+            self.sandbox_id, code, language, context_id, env_vars, timeout, **options
+        )
 
     def run_command(
         self, command: str, args: Sequence[str] | None = None, working_dir: str | None = None,
-        env: Mapping[str, str] | None = None, timeout: float | None = None,
-        **options: Unpack[TimedRequestOptions],
+        env_vars: Mapping[str, str] | None = None, timeout: float | None = None, *,
+        env: Mapping[str, str] | None = None, **options: Unpack[TimedRequestOptions],
     ) -> Execution:  # fmt: skip
-        """Run a command with `args` (or a whole shell line without them); `timeout` in seconds."""
+        """Run a command with `args` (or a whole shell line without them); `timeout` in seconds.
+
+        `env=` is a deprecated spelling of `env_vars=`.
+        """
+        env_vars = env_vars_argument(env_vars, env=env)
         return self._sandboxes.run_command(
-            self.sandbox_id, command, args, working_dir, env, timeout, **options
+            self.sandbox_id, command, args, working_dir, env_vars, timeout, **options
         )
 
     def create_code_context(
@@ -364,22 +401,33 @@ class AsyncSandboxInstance(_InfoMixin, AsyncAPIResource):
         return answer
 
     async def run_code(
-        self, code: str, language: str = "python", context_id: str | None = None, timeout: float | None = None,
+        self, code: str, language: str = "python", context_id: str | None = None,
+        env_vars: Mapping[str, str] | None = None, timeout: float | None = None, *,
         env: Mapping[str, str] | None = None, **options: Unpack[TimedRequestOptions],
     ) -> Execution:  # fmt: skip
-        """Run code (`timeout` in seconds); the final expression's value comes back in `results`."""
+        """Run code (`timeout` in seconds); the final expression's value comes back in `results`.
+
+        Arguments are in the order of `client.sandbox.sandboxes.run_code`; `env=` is a deprecated
+        spelling of `env_vars=`.
+        """
+        env_vars, timeout = _positional_order(env_vars, timeout)
+        env_vars = env_vars_argument(env_vars, env=env)
         return await self._sandboxes.run_code(
-            self.sandbox_id, code, language, context_id, env, timeout, **options
+            self.sandbox_id, code, language, context_id, env_vars, timeout, **options
         )
 
     async def run_command(
         self, command: str, args: Sequence[str] | None = None, working_dir: str | None = None,
-        env: Mapping[str, str] | None = None, timeout: float | None = None,
-        **options: Unpack[TimedRequestOptions],
+        env_vars: Mapping[str, str] | None = None, timeout: float | None = None, *,
+        env: Mapping[str, str] | None = None, **options: Unpack[TimedRequestOptions],
     ) -> Execution:  # fmt: skip
-        """Run a command with `args` (or a whole shell line without them); `timeout` in seconds."""
+        """Run a command with `args` (or a whole shell line without them); `timeout` in seconds.
+
+        `env=` is a deprecated spelling of `env_vars=`.
+        """
+        env_vars = env_vars_argument(env_vars, env=env)
         return await self._sandboxes.run_command(
-            self.sandbox_id, command, args, working_dir, env, timeout, **options
+            self.sandbox_id, command, args, working_dir, env_vars, timeout, **options
         )
 
     async def create_code_context(
@@ -441,23 +489,25 @@ class AsyncSandboxInstance(_InfoMixin, AsyncAPIResource):
             _exit_kill_failed(self.sandbox_id, error, exc)
 
 
-class AsyncSandboxCreation:
+class AsyncSandboxCreation(Generic[S]):
     """What `AsyncSandboxes.create(...)` returns: await it for the sandbox, or `async with` it directly."""
 
-    def __init__(self, pending: Coroutine[Any, Any, AsyncSandboxInstance]) -> None:
+    def __init__(self, pending: Coroutine[Any, Any, S]) -> None:
         self._pending = pending
-        self._sandbox: AsyncSandboxInstance | None = None
+        self._sandbox: S | None = None
 
-    def __await__(self) -> Generator[Any, None, AsyncSandboxInstance]:
+    def __await__(self) -> Generator[Any, None, S]:
         return self._resolve().__await__()
 
-    async def _resolve(self) -> AsyncSandboxInstance:
+    async def _resolve(self) -> S:
         if self._sandbox is None:
             self._sandbox = await self._pending
         return self._sandbox
 
-    async def __aenter__(self) -> AsyncSandboxInstance:
-        return await (await self._resolve()).__aenter__()
+    async def __aenter__(self) -> S:
+        sandbox = await self._resolve()
+        await sandbox.__aenter__()
+        return sandbox
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

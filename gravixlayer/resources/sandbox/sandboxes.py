@@ -11,6 +11,7 @@ import math
 import os
 import posixpath
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -19,9 +20,10 @@ from typing import IO, TYPE_CHECKING, Any
 import httpx
 from typing_extensions import Unpack
 
+from ... import _defaults
 from ..._exceptions import GravixLayerValidationError
 from ..._parse import json_body, parse_model, to_model
-from ..._request import APIRequest, single, without_none
+from ..._request import APIRequest, Step, single, without_none
 from ..._resource import AsyncAPIResource, SyncAPIResource
 from ..._types import RequestOptions, TimedRequestOptions, TimeoutTypes, as_request_options
 from ..._validation import require_positive_int, require_str
@@ -48,7 +50,8 @@ from ...types.sandbox import (
 )
 
 if TYPE_CHECKING:
-    from .instance import AsyncSandboxCreation, AsyncSandboxInstance, SandboxInstance
+    from .facade import AsyncSandbox, Sandbox
+    from .instance import AsyncSandboxCreation
 
 __all__ = [
     "Sandboxes",
@@ -61,6 +64,7 @@ __all__ = [
     "TimedRequestOptions",
     "command_timeout_ms",
     "code_timeout_seconds",
+    "env_vars_argument",
 ]
 
 DEFAULT_TEMPLATE = "python-base-v1"
@@ -192,16 +196,30 @@ def _mode_text(mode: int | None) -> str | None:
     return oct(mode)  # the vendor's spelling, e.g. "0o755" (spec §8.6)
 
 
-# -- lifecycle ---------------------------------------------------------------------------------------
+# -- names ------------------------------------------------------------------------------------------
+
+ENV_VARS_ALIASES = ("environment", "env")
+"""Deprecated spellings of `env_vars` (kept for one minor version): the wire says `env_vars` on create
+and `environment` on runs, and the instance methods said `env`; the SDK now says `env_vars` everywhere."""
 
 
-def _location(name: str, value: str | None, attribute: str, env: str, client: Any) -> str:
-    chosen = value or getattr(client, attribute, None) or os.environ.get(env) or None
-    if not chosen:
-        raise GravixLayerValidationError(
-            f"{name} is required: pass {name}=..., set {attribute}= on the client, or set {env}"
+def env_vars_argument(env_vars: Mapping[str, str] | None, **aliases: Mapping[str, str] | None) -> Mapping[str, str] | None:
+    """`env_vars`, or the value given under a deprecated alias (with a `DeprecationWarning`)."""
+    for alias, value in aliases.items():
+        if value is None:
+            continue
+        warnings.warn(
+            f"{alias}= is deprecated and will be removed in the next minor version; use env_vars=",
+            DeprecationWarning,
+            stacklevel=3,
         )
-    return require_str(name, chosen)
+        if env_vars is not None and env_vars != value:
+            raise GravixLayerValidationError(f"pass env_vars= or {alias}=, not both")
+        env_vars = value
+    return env_vars
+
+
+# -- lifecycle ---------------------------------------------------------------------------------------
 
 
 def _create_request(
@@ -214,8 +232,8 @@ def _create_request(
     if metadata is not None and not isinstance(metadata, Mapping):
         raise GravixLayerValidationError("metadata must be a mapping")
     body = {
-        "provider": _location("provider", provider, "cloud", "GRAVIXLAYER_CLOUD", client),
-        "region": _location("region", region, "region", "GRAVIXLAYER_REGION", client),
+        "provider": _defaults.cloud(provider, client),
+        "region": _defaults.region(region, client),
         "template": require_str("template", template),
         **without_none(
             name=require_str("name", name) if name is not None else None,
@@ -431,7 +449,7 @@ def _command_request(
         **without_none(
             args=list(args) if args is not None else None,
             working_dir=check_path(working_dir, "working_dir") if working_dir is not None else None,
-            environment=_str_map("environment", environment),
+            environment=_str_map("env_vars", environment),
             timeout=command_timeout_ms(timeout) if timeout is not None else None,
         ),
     }
@@ -451,7 +469,7 @@ def _code_request(
         "language": require_str("language", language),
         **without_none(
             context_id=_context_id(context_id) if context_id is not None else None,
-            environment=_str_map("environment", environment),
+            environment=_str_map("env_vars", environment),
             timeout=code_timeout_seconds(timeout) if timeout is not None else None,
         ),
     }
@@ -487,6 +505,28 @@ def _context_request(method: str, sandbox_id: str, context_id: str, options: Req
 _parse_info = partial(parse_model, SandboxInfo)
 
 
+def _state_change_step(sandbox_id: str, action: str, options: RequestOptions) -> Step[SandboxInfo]:
+    """`pause` / `resume`, then the sandbox's state.
+
+    The service's reply is not relied on (spec §8.9: it may be a message, a sandbox object or a 204):
+    a sandbox object is used as it is; anything else is followed by a GET of the sandbox.
+    """
+    response = yield _post_request(sandbox_id, action, options)
+    if _is_sandbox_object(response):
+        return _parse_info(response)
+    return _parse_info((yield _get_request(sandbox_id, options)))
+
+
+def _is_sandbox_object(response: httpx.Response) -> bool:
+    if not response.content or "json" not in response.headers.get("content-type", ""):
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and isinstance(body.get("sandbox_id"), str) and "status" in body
+
+
 class Sandboxes(SyncAPIResource):
     """`client.sandbox.sandboxes`: every sandbox operation, each taking the sandbox id first."""
 
@@ -503,32 +543,32 @@ class Sandboxes(SyncAPIResource):
         internet_access: bool | None = None,
         agent_id: str | None = None,
         **options: Unpack[TimedRequestOptions],
-    ) -> SandboxInstance:
+    ) -> Sandbox:
         """Start a sandbox; `timeout` is its lifetime in seconds (none: until killed).
 
         `provider` / `region` default to the client's `cloud` / `region`, then to `GRAVIXLAYER_CLOUD` /
         `GRAVIXLAYER_REGION`. The answer is a sandbox object: run code and commands on it, use its
         `filesystem`, and `kill()` it (or use it in a `with` block, which kills it on exit).
         """
-        from .instance import SandboxInstance
+        from .facade import Sandbox
 
         request = _create_request(
             client=self._client, provider=provider, region=region, template=template, name=name, timeout=timeout,
             env_vars=env_vars, metadata=metadata, internet_access=internet_access, agent_id=agent_id,
             options=_request_options(options),
         )  # fmt: skip
-        return SandboxInstance(self._client, self._client.run(single(request, _parse_info)))
+        return Sandbox(self._client, self._client.run(single(request, _parse_info)))
 
     def list(self, limit: int = 100, offset: int = 0, **options: Unpack[RequestOptions]) -> SandboxList:
         """This key's sandboxes, with their status."""
         request = _list_request(limit=limit, offset=offset, options=options)
         return self._client.run(single(request, partial(parse_model, SandboxList)))
 
-    def get(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SandboxInstance:
+    def get(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> Sandbox:
         """A sandbox by id, as an object you can run code on."""
-        from .instance import SandboxInstance
+        from .facade import Sandbox
 
-        return SandboxInstance(
+        return Sandbox(
             self._client, self._client.run(single(_get_request(sandbox_id, options), _parse_info))
         )
 
@@ -544,11 +584,11 @@ class Sandboxes(SyncAPIResource):
 
     def pause(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SandboxInfo:
         """Suspend a sandbox's processes; `resume` continues them."""
-        return self._client.run(single(_post_request(sandbox_id, "pause", options), _parse_info))
+        return self._client.run(_state_change_step(sandbox_id, "pause", options))
 
     def resume(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SandboxInfo:
         """Continue a paused sandbox."""
-        return self._client.run(single(_post_request(sandbox_id, "resume", options), _parse_info))
+        return self._client.run(_state_change_step(sandbox_id, "resume", options))
 
     def set_timeout(
         self, sandbox_id: str, timeout: int, **options: Unpack[TimedRequestOptions]
@@ -626,16 +666,19 @@ class Sandboxes(SyncAPIResource):
 
     def run_command(
         self, sandbox_id: str, command: str, args: Sequence[str] | None = None, working_dir: str | None = None,
-        environment: Mapping[str, str] | None = None, timeout: float | None = None,
-        **options: Unpack[TimedRequestOptions],
+        env_vars: Mapping[str, str] | None = None, timeout: float | None = None, *,
+        environment: Mapping[str, str] | None = None, **options: Unpack[TimedRequestOptions],
     ) -> Execution:  # fmt: skip
-        """Run a command (with `args`, or a whole shell line) and wait for it; `timeout` in seconds."""
+        """Run a command (with `args`, or a whole shell line) and wait for it; `timeout` in seconds.
+
+        `env_vars` are set for the command (`environment=` is a deprecated spelling of it).
+        """
         request = _command_request(
             sandbox_id,
             command,
             args,
             working_dir,
-            environment,
+            env_vars_argument(env_vars, environment=environment),
             timeout,
             _request_options(options),
             self._client.timeout,
@@ -644,16 +687,19 @@ class Sandboxes(SyncAPIResource):
 
     def run_code(
         self, sandbox_id: str, code: str, language: str = "python", context_id: str | None = None,
-        environment: Mapping[str, str] | None = None, timeout: float | None = None,
-        **options: Unpack[TimedRequestOptions],
+        env_vars: Mapping[str, str] | None = None, timeout: float | None = None, *,
+        environment: Mapping[str, str] | None = None, **options: Unpack[TimedRequestOptions],
     ) -> Execution:  # fmt: skip
-        """Run code; with `context_id` the interpreter state persists between runs. `timeout` in seconds."""
+        """Run code; with `context_id` the interpreter state persists between runs. `timeout` in seconds.
+
+        `env_vars` are set for the run (`environment=` is a deprecated spelling of it).
+        """
         request = _code_request(
             sandbox_id,
             code,
             language,
             context_id,
-            environment,
+            env_vars_argument(env_vars, environment=environment),
             timeout,
             _request_options(options),
             self._client.timeout,
@@ -702,14 +748,15 @@ class AsyncSandboxes(AsyncAPIResource):
         internet_access: bool | None = None,
         agent_id: str | None = None,
         **options: Unpack[TimedRequestOptions],
-    ) -> AsyncSandboxCreation:
+    ) -> AsyncSandboxCreation[AsyncSandbox]:
         """Start a sandbox; `timeout` is its lifetime in seconds (none: until killed).
 
         `provider` / `region` default to the client's `cloud` / `region`, then to `GRAVIXLAYER_CLOUD` /
         `GRAVIXLAYER_REGION`. The answer is a sandbox object: run code and commands on it, use its
         `filesystem`, and `kill()` it (or use it in a `with` block, which kills it on exit).
         """
-        from .instance import AsyncSandboxCreation, AsyncSandboxInstance
+        from .facade import AsyncSandbox
+        from .instance import AsyncSandboxCreation
 
         request = _create_request(
             client=self._client, provider=provider, region=region, template=template, name=name, timeout=timeout,
@@ -717,8 +764,8 @@ class AsyncSandboxes(AsyncAPIResource):
             options=_request_options(options),
         )  # fmt: skip
 
-        async def create() -> AsyncSandboxInstance:
-            return AsyncSandboxInstance(self._client, await self._client.run(single(request, _parse_info)))
+        async def create() -> AsyncSandbox:
+            return AsyncSandbox(self._client, await self._client.run(single(request, _parse_info)))
 
         # Awaitable (`sandbox = await create(...)`) and an async context manager (`async with create(...) as s`).
         return AsyncSandboxCreation(create())
@@ -728,12 +775,12 @@ class AsyncSandboxes(AsyncAPIResource):
         request = _list_request(limit=limit, offset=offset, options=options)
         return await self._client.run(single(request, partial(parse_model, SandboxList)))
 
-    async def get(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> AsyncSandboxInstance:
+    async def get(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> AsyncSandbox:
         """A sandbox by id, as an object you can run code on."""
-        from .instance import AsyncSandboxInstance
+        from .facade import AsyncSandbox
 
         info = await self._client.run(single(_get_request(sandbox_id, options), _parse_info))
-        return AsyncSandboxInstance(self._client, info)
+        return AsyncSandbox(self._client, info)
 
     async def kill(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SandboxKillResponse:
         """Stop a sandbox: its processes end and its files are removed."""
@@ -747,11 +794,11 @@ class AsyncSandboxes(AsyncAPIResource):
 
     async def pause(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SandboxInfo:
         """Suspend a sandbox's processes; `resume` continues them."""
-        return await self._client.run(single(_post_request(sandbox_id, "pause", options), _parse_info))
+        return await self._client.run(_state_change_step(sandbox_id, "pause", options))
 
     async def resume(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SandboxInfo:
         """Continue a paused sandbox."""
-        return await self._client.run(single(_post_request(sandbox_id, "resume", options), _parse_info))
+        return await self._client.run(_state_change_step(sandbox_id, "resume", options))
 
     async def set_timeout(
         self, sandbox_id: str, timeout: int, **options: Unpack[TimedRequestOptions]
@@ -835,16 +882,19 @@ class AsyncSandboxes(AsyncAPIResource):
 
     async def run_command(
         self, sandbox_id: str, command: str, args: Sequence[str] | None = None, working_dir: str | None = None,
-        environment: Mapping[str, str] | None = None, timeout: float | None = None,
-        **options: Unpack[TimedRequestOptions],
+        env_vars: Mapping[str, str] | None = None, timeout: float | None = None, *,
+        environment: Mapping[str, str] | None = None, **options: Unpack[TimedRequestOptions],
     ) -> Execution:  # fmt: skip
-        """Run a command (with `args`, or a whole shell line) and wait for it; `timeout` in seconds."""
+        """Run a command (with `args`, or a whole shell line) and wait for it; `timeout` in seconds.
+
+        `env_vars` are set for the command (`environment=` is a deprecated spelling of it).
+        """
         request = _command_request(
             sandbox_id,
             command,
             args,
             working_dir,
-            environment,
+            env_vars_argument(env_vars, environment=environment),
             timeout,
             _request_options(options),
             self._client.timeout,
@@ -853,16 +903,19 @@ class AsyncSandboxes(AsyncAPIResource):
 
     async def run_code(
         self, sandbox_id: str, code: str, language: str = "python", context_id: str | None = None,
-        environment: Mapping[str, str] | None = None, timeout: float | None = None,
-        **options: Unpack[TimedRequestOptions],
+        env_vars: Mapping[str, str] | None = None, timeout: float | None = None, *,
+        environment: Mapping[str, str] | None = None, **options: Unpack[TimedRequestOptions],
     ) -> Execution:  # fmt: skip
-        """Run code; with `context_id` the interpreter state persists between runs. `timeout` in seconds."""
+        """Run code; with `context_id` the interpreter state persists between runs. `timeout` in seconds.
+
+        `env_vars` are set for the run (`environment=` is a deprecated spelling of it).
+        """
         request = _code_request(
             sandbox_id,
             code,
             language,
             context_id,
-            environment,
+            env_vars_argument(env_vars, environment=environment),
             timeout,
             _request_options(options),
             self._client.timeout,

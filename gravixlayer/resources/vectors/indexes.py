@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
@@ -10,6 +9,7 @@ from urllib.parse import quote
 
 from typing_extensions import Unpack
 
+from ... import _defaults
 from ..._base_client import AsyncAPIClient, SyncAPIClient
 from ..._exceptions import GravixLayerValidationError
 from ..._parse import json_body, parse_model, to_model
@@ -59,15 +59,10 @@ def normalize_metric(metric: str) -> str:
 def normalize_cloud_provider(value: str | None, client: SyncAPIClient | AsyncAPIClient) -> str:
     """The wire spelling (`AWS`, `GCP`, `Azure`, `Gravix`) whatever case was given (decision 15).
 
-    Unset, it falls back to the client's `cloud=` and then to `GRAVIXLAYER_CLOUD`.
+    Unset, it falls back to the client's `cloud=`, then `GRAVIXLAYER_CLOUD`, then `AWS` (spec §1.3).
     """
-    given = value or getattr(client, "cloud", None) or os.environ.get("GRAVIXLAYER_CLOUD")
-    if not given:
-        raise GravixLayerValidationError(
-            "cloud_provider is required (one of AWS, GCP, Azure, Gravix); pass it, or set "
-            "GravixLayer(cloud=...) or GRAVIXLAYER_CLOUD"
-        )
-    provider = CLOUD_PROVIDERS.get(str(given).strip().lower())
+    given = _defaults.cloud(value, client, "cloud_provider")
+    provider = CLOUD_PROVIDERS.get(given.strip().lower())
     if provider is None:
         raise GravixLayerValidationError(
             f"cloud_provider must be one of AWS, GCP, Azure, Gravix (any case); got {given!r}"
@@ -76,12 +71,7 @@ def normalize_cloud_provider(value: str | None, client: SyncAPIClient | AsyncAPI
 
 
 def _region(value: str | None, client: SyncAPIClient | AsyncAPIClient) -> str:
-    given = value or getattr(client, "region", None) or os.environ.get("GRAVIXLAYER_REGION")
-    if not given:
-        raise GravixLayerValidationError(
-            "region is required (e.g. us-east-1); pass it, or set GravixLayer(region=...) or GRAVIXLAYER_REGION"
-        )
-    return require_str("region", given)
+    return _defaults.region(value, client)
 
 
 def _metadata(value: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -218,9 +208,9 @@ class Indexes(SyncAPIResource):
     ) -> VectorIndex:
         """Create an index; `metric` is `cosine`, `euclidean` or `dot_product`, `cloud_provider` any case.
 
-        `cloud_provider` / `region` default to the client's `cloud=` / `region=` (or the
-        `GRAVIXLAYER_CLOUD` / `GRAVIXLAYER_REGION` variables). A taken name raises
-        `GravixLayerConflictError`.
+        `cloud_provider` / `region` default to the client's `cloud=` / `region=`, then the
+        `GRAVIXLAYER_CLOUD` / `GRAVIXLAYER_REGION` variables, then `AWS` / `us-east-1`. A taken name
+        raises `GravixLayerConflictError`.
         """
         request = create_index_request(
             self._client, name=name, dimension=dimension, metric=metric, cloud_provider=cloud_provider,
@@ -274,9 +264,9 @@ class AsyncIndexes(AsyncAPIResource):
     ) -> VectorIndex:
         """Create an index; `metric` is `cosine`, `euclidean` or `dot_product`, `cloud_provider` any case.
 
-        `cloud_provider` / `region` default to the client's `cloud=` / `region=` (or the
-        `GRAVIXLAYER_CLOUD` / `GRAVIXLAYER_REGION` variables). A taken name raises
-        `GravixLayerConflictError`.
+        `cloud_provider` / `region` default to the client's `cloud=` / `region=`, then the
+        `GRAVIXLAYER_CLOUD` / `GRAVIXLAYER_REGION` variables, then `AWS` / `us-east-1`. A taken name
+        raises `GravixLayerConflictError`.
         """
         request = create_index_request(
             self._client, name=name, dimension=dimension, metric=metric, cloud_provider=cloud_provider,
