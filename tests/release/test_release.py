@@ -29,8 +29,10 @@ IDENTITY = {
 }
 
 
-def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, **IDENTITY}
+def git(repo: Path, *args: str, own_config: bool = False) -> str:
+    """git in a scratch repository, with a fixed identity and without the user's or system's git config;
+    `own_config` keeps them (reading this checkout may need e.g. its `safe.directory` setting)."""
+    env = {**os.environ} if own_config else {**os.environ, **IDENTITY}
     return subprocess.run([GIT, *args], cwd=repo, env=env, check=True, capture_output=True, text=True).stdout.strip()
 
 
@@ -49,8 +51,8 @@ def bumped(version: str, kind: str) -> str:
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A clone of this repository on `main`, with no remote, and the working tree's release.py in it."""
     repo = tmp_path_factory.mktemp("template") / "repo"
-    head = git(ROOT, "rev-parse", "HEAD")
-    git(ROOT.parent, "clone", "-q", "--no-checkout", str(ROOT), str(repo))
+    head = git(ROOT, "rev-parse", "HEAD", own_config=True)
+    git(ROOT.parent, "clone", "-q", "--no-checkout", str(ROOT), str(repo), own_config=True)
     git(repo, "remote", "remove", "origin")
     git(repo, "checkout", "-q", "-B", "main", head)
     for tag in git(repo, "tag", "--list").split():
