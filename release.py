@@ -169,7 +169,8 @@ def confirm_pending(plan: Plan, commit_pending: bool, dry_run: bool) -> bool:
     if not plan.pending or commit_pending:
         return commit_pending
     if not dry_run and sys.stdin.isatty():
-        answer = input(f"Commit these {len(plan.pending)} changes with the release? [y/N] ")
+        count = len(plan.pending)
+        answer = input(f"Include {'this change' if count == 1 else f'these {count} changes'} in the release commit? [y/N] ")
         if answer.strip().lower() in ("y", "yes"):
             return True
     raise Refused(

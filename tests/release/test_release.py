@@ -233,3 +233,28 @@ def test_refuses_a_tag_that_exists_only_on_the_remote(repo: Path, bindir: Path, 
     assert out.returncode == 1
     assert f"tag v{new} already exists on origin" in out.stderr
     assert git(repo, "tag", "--list", f"v{new}") == ""
+
+
+@pytest.mark.parametrize("answer", ["y", "n"])
+def test_at_a_terminal_it_asks_before_committing_pending_changes(repo: Path, bindir: Path, answer: str) -> None:
+    head = git(repo, "rev-parse", "HEAD")
+    with (repo / "README.md").open("a") as fh:
+        fh.write("\nA pending change.\n")
+    controller, terminal = os.openpty()
+    try:
+        os.write(controller, f"{answer}\n".encode())
+        env = {**os.environ, **IDENTITY, "PATH": str(bindir)}
+        out = subprocess.run([sys.executable, "release.py", "patch", "--no-push"], cwd=repo, env=env,
+                             stdin=terminal, capture_output=True, text=True, timeout=60)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert " M README.md" in out.stdout
+    assert "Include this change in the release commit? [y/N]" in out.stdout
+    if answer == "y":
+        assert out.returncode == 0, out.stderr
+        assert "A pending change." in git(repo, "show", "HEAD:README.md")
+        assert git(repo, "status", "--porcelain") == ""
+    else:
+        assert out.returncode == 1 and "uncommitted changes" in out.stderr
+        assert git(repo, "rev-parse", "HEAD") == head
