@@ -14,6 +14,7 @@ from types import FrameType
 
 from ._config import default_data_dir
 from ._server import LocalServer, generate_api_key
+from .model_resolution import parse_alias
 
 __all__ = ["main", "build_parser"]
 
@@ -53,11 +54,40 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["critical", "error", "warning", "info", "debug"],
     )
     parser.add_argument("--access-log", action="store_true", help="log each request (path only)")
+    parser.add_argument(
+        "--model-alias",
+        action="append",
+        dest="model_aliases",
+        default=[],
+        metavar="NAME=TARGET",
+        help="serve chat/completion model id NAME with catalogue model TARGET; repeatable "
+        "(common ids such as llama3.1:8b are mapped already)",
+    )
+    models = parser.add_mutually_exclusive_group()
+    models.add_argument(
+        "--any-model",
+        dest="any_model",
+        action="store_true",
+        default=None,
+        help="serve any unknown model id with the local model (default: $GRAVIXLAYER_LOCAL_ANY_MODEL)",
+    )
+    models.add_argument(
+        "--strict-models",
+        dest="any_model",
+        action="store_false",
+        help="answer an unknown model id with 404 (the default)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        aliases = dict(parse_alias(text) for text in args.model_aliases)
+    except ValueError as exc:
+        parser.error(str(exc))
+    model_options = {} if args.any_model is None else {"any_model": args.any_model}
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -67,16 +97,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         env_key = os.environ.get("GRAVIXLAYER_API_KEY", "").strip()
         keys = [env_key] if env_key else [generate_api_key()]
         generated = not env_key
-    server = LocalServer(
-        api_keys=keys,
-        data_dir=args.data_dir or default_data_dir(),
-        deployment_ready_delay=args.deployment_delay,
-        host=args.host,
-        port=args.port,
-        max_upload_bytes=args.max_upload_mib * 1024 * 1024,
-        log_level=args.log_level,
-        access_log=args.access_log,
-    )
+    try:
+        server = LocalServer(
+            api_keys=keys,
+            data_dir=args.data_dir or default_data_dir(),
+            deployment_ready_delay=args.deployment_delay,
+            host=args.host,
+            port=args.port,
+            max_upload_bytes=args.max_upload_mib * 1024 * 1024,
+            log_level=args.log_level,
+            access_log=args.access_log,
+            model_aliases=aliases,
+            **model_options,
+        )
+    except ValueError as exc:
+        print(f"gravixlayer-local: {exc}", file=sys.stderr)
+        return 2
     try:
         server.start()
     except (RuntimeError, OSError, ValueError) as exc:

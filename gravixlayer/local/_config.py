@@ -18,6 +18,7 @@ MIB = 1024 * 1024
 UPSTREAM_ENV = "GRAVIXLAYER_LOCAL_UPSTREAM"
 UPSTREAM_KEY_ENV = "GRAVIXLAYER_LOCAL_UPSTREAM_KEY"
 DATA_DIR_ENV = "GRAVIXLAYER_LOCAL_DATA_DIR"
+ANY_MODEL_ENV = "GRAVIXLAYER_LOCAL_ANY_MODEL"
 
 
 def tenant_id(api_key: str) -> str:
@@ -36,6 +37,10 @@ def default_data_dir() -> Path:
 def _env_or_none(name: str) -> str | None:
     value = os.environ.get(name, "").strip()
     return value or None
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass
@@ -62,6 +67,12 @@ class LocalConfig:
     access_log: bool = False
     token_delay: float = 0.0
     """Seconds the stand-in model waits between streamed tokens (0 = no pacing)."""
+    model_aliases: dict[str, str] = field(default_factory=dict)
+    """Extra model ids (any case) and the catalogue model that serves each (``--model-alias NAME=TARGET``);
+    they come before the built-in ``model_resolution.DEFAULT_ALIASES``."""
+    any_model: bool = field(default_factory=lambda: _env_flag(ANY_MODEL_ENV))
+    """Serve every unknown chat/completion model id with the local model instead of answering 404
+    (default: ``GRAVIXLAYER_LOCAL_ANY_MODEL``, else off)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.api_keys, str):
@@ -89,6 +100,9 @@ class LocalConfig:
                 raise ValueError("upstream_url must start with http:// or https://")
             self.upstream_url = url
         self.log_level = self.log_level.lower()
+        from .model_resolution import check_aliases
+
+        self.model_aliases = check_aliases(self.model_aliases)
 
     @property
     def tenants(self) -> list[str]:

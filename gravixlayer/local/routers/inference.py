@@ -3,7 +3,8 @@
 Chat and completions are answered by the deterministic stand-in model
 (``standin.py``) or, when ``GRAVIXLAYER_LOCAL_UPSTREAM`` is set, forwarded to
 that OpenAI-compatible server. Embeddings always come from the offline
-``Embedder``.
+``Embedder``. Which catalogue model answers a requested id (deployments, aliases,
+any-model) is decided by ``model_resolution``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .._sse import SSE_DONE, SSE_HEADERS, SSE_MEDIA_TYPE, sse_data
 from .._upstream import Upstream
 from ..embedding import Embedder
 from ..errors import LocalAPIError
+from ..model_resolution import resolve_request
 from ..standin import Generation, Turn
 
 __all__ = ["routes", "startup", "shutdown"]
@@ -129,15 +131,9 @@ def _upstream(request: Request) -> Upstream | None:
     return upstream
 
 
-def _chat_model(name: str) -> str:
-    model = standin.resolve_chat_model(name)
-    if model is None:
-        raise LocalAPIError(
-            404,
-            "model_not_found",
-            f"unknown model {name!r}; available chat models: {', '.join(standin.CHAT_MODELS)}",
-        )
-    return model
+def _chat_model(request: Request, name: str) -> str:
+    """The catalogue model answering `name` (catalogue, deployment, alias or any-model: `model_resolution`)."""
+    return resolve_request(request, name).model
 
 
 def _usage(prompt_tokens: int, generations: Sequence[Generation]) -> dict[str, int]:
@@ -187,7 +183,7 @@ async def chat_completions(request: Request) -> Response:
     if upstream is not None:
         return await upstream.forward("/chat/completions", raw, stream=body.stream)
 
-    model = _chat_model(body.model)
+    model = _chat_model(request, body.model)
     turns = [Turn(message.role, message.text()) for message in body.messages]
     max_tokens = body.max_tokens if body.max_tokens is not None else body.max_completion_tokens
     generations = standin.chat_generations(model, turns, n=body.n, max_tokens=max_tokens, stop=stop)
@@ -231,7 +227,7 @@ async def completions(request: Request) -> Response:
     if upstream is not None:
         return await upstream.forward("/completions", raw, stream=body.stream)
 
-    model = _chat_model(body.model)
+    model = _chat_model(request, body.model)
     max_tokens = body.max_tokens if body.max_tokens is not None else 16
     generations = [
         generation
