@@ -30,8 +30,7 @@ from ...types.sandbox import (
     FileWriteResponse,
     WriteInfo,
 )
-from .instance import AsyncSandboxCreation, AsyncSandboxInstance, SandboxInstance
-from .sandboxes import (
+from ._requests import (
     DEFAULT_TEMPLATE,
     HOME,
     FileData,
@@ -43,6 +42,7 @@ from .sandboxes import (
     _parse_info,
     _request_options,
 )
+from .instance import AsyncSandboxCreation, AsyncSandboxInstance, SandboxInstance
 
 if TYPE_CHECKING:
     from ..._client import AsyncGravixLayer, GravixLayer
