@@ -49,6 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--max-upload-mib", type=int, default=512, help="largest accepted upload in MiB")
     parser.add_argument(
+        "--request-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="seconds a request head may take, and the longest pause inside a body (default 30)",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=["critical", "error", "warning", "info", "debug"],
@@ -105,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=args.host,
             port=args.port,
             max_upload_bytes=args.max_upload_mib * 1024 * 1024,
+            request_timeout=args.request_timeout,
             log_level=args.log_level,
             access_log=args.access_log,
             model_aliases=aliases,

@@ -5,7 +5,16 @@ raises ``LocalAPIError``: 413 when the body is too large, 400 ``invalid_json``
 for malformed JSON or a non-object body, and 400 ``invalid_request`` for
 missing or wrongly typed fields, naming each field (``messages: field
 required``, ``messages[0].role: input should be a valid string``). Models
-should derive from ``RequestModel`` (strict types, unknown keys kept).
+should derive from ``RequestModel`` (strict types, unknown keys kept, and the
+rules of ``_validate``: finite numbers, valid Unicode, bounded nesting, also
+inside unknown keys).
+
+Memory per request is bounded: a body is read as it arrives into one buffer and
+refused with 413 as soon as it passes the limit (at once when ``Content-Length``
+already says so), and the rest of a refused body is read and discarded, never
+held, so the client gets to read the refusal. JSON bodies are limited to
+``MAX_JSON_BYTES`` (or the upload limit, if smaller); a route that legitimately
+takes more (vector upserts) passes its own ``max_bytes``.
 """
 
 from __future__ import annotations
@@ -13,21 +22,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
+from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, model_validator
 from starlette.requests import Request
 
+from ._validate import check_json
 from .errors import LocalAPIError
 
 __all__ = [
     "RequestModel",
     "parse_body",
     "read_body",
+    "read_buffer",
+    "MAX_JSON_BYTES",
     "format_validation_error",
     "StrOrStrList",
     "DEFAULT_MAX_JSON_BYTES",
 ]
 
-DEFAULT_MAX_JSON_BYTES = 512 * 1024 * 1024
+MAX_JSON_BYTES = 16 * 1024 * 1024
+"""Largest JSON body most routes take (a chat with a few inline images fits easily)."""
+DEFAULT_MAX_JSON_BYTES = MAX_JSON_BYTES  # the old name
+DRAIN_LIMIT = 256 * 1024 * 1024
+"""After refusing a body, up to this many more bytes are read and discarded (never held) so a client
+still sending gets to read the refusal instead of a reset connection; past it the connection closes."""
 _MAX_REPORTED_ERRORS = 5
 
 M = TypeVar("M", bound=BaseModel)
@@ -36,7 +53,17 @@ M = TypeVar("M", bound=BaseModel)
 class RequestModel(BaseModel):
     """Base for request bodies: strict JSON types, unknown keys allowed and kept."""
 
-    model_config = ConfigDict(extra="allow", strict=True)
+    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _plain_json_values(self) -> RequestModel:
+        """Unknown keys and free-form fields follow ``_validate``'s rules too (no ``Infinity`` kept)."""
+        for name, value in self.__dict__.items():
+            if isinstance(value, (dict, list, float)):
+                check_json(value, name)
+        for name, value in (self.__pydantic_extra__ or {}).items():
+            check_json(value, name)
+        return self
 
 
 def _str_or_str_list(value: Any) -> str | list[str]:
@@ -52,30 +79,51 @@ StrOrStrList = Annotated[str | list[str], PlainValidator(_str_or_str_list)]
 
 
 def _max_bytes_for(request: Request, max_bytes: int | None) -> int:
-    if max_bytes is not None:
-        return max_bytes
     config = getattr(request.app.state, "config", None)
-    return int(getattr(config, "max_upload_bytes", DEFAULT_MAX_JSON_BYTES))
+    upload_limit = int(getattr(config, "max_upload_bytes", MAX_JSON_BYTES))
+    return min(upload_limit, MAX_JSON_BYTES if max_bytes is None else max_bytes)
 
 
 def _too_large(limit: int) -> LocalAPIError:
     return LocalAPIError(413, "payload_too_large", f"request body exceeds {limit} bytes")
 
 
-async def read_body(request: Request, max_bytes: int | None = None) -> bytes:
-    """The raw body, refusing (413) anything above the limit before buffering it."""
+async def drain(request: Request) -> None:
+    """Read and discard what is left of a refused body (bounded; nothing is kept)."""
+    drained = 0
+    try:
+        async for chunk in request.stream():
+            drained += len(chunk)
+            if drained > DRAIN_LIMIT:
+                break
+    except Exception:  # the client went away or the body was already consumed: nothing left to drain
+        return
+
+
+async def read_buffer(request: Request, max_bytes: int | None = None) -> bytearray:
+    """The raw body in one buffer, refusing (413) anything above the limit before holding it.
+
+    A ``bytearray`` grown in place: no list of chunks and no joined copy, so a body costs its own
+    size once. ``json.loads`` and pydantic take it as it is.
+    """
     limit = _max_bytes_for(request, max_bytes)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
+        await drain(request)
         raise _too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
+    buffer = bytearray()
     async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
+        if len(buffer) + len(chunk) > limit:
+            del buffer
+            await drain(request)
             raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+        buffer += chunk
+    return buffer
+
+
+async def read_body(request: Request, max_bytes: int | None = None) -> bytes:
+    """The raw body as ``bytes`` (for forwarding), with the limits of ``read_buffer``."""
+    return bytes(await read_buffer(request, max_bytes))
 
 
 def _format_loc(loc: Sequence[int | str]) -> str:
@@ -113,7 +161,7 @@ def format_validation_error(exc: ValidationError) -> LocalAPIError:
     return LocalAPIError(400, "invalid_request", "; ".join(parts))
 
 
-def validate_json(raw: bytes, model: type[M]) -> M:
+def validate_json(raw: bytes | bytearray, model: type[M]) -> M:
     try:
         return model.model_validate_json(raw or b"")
     except ValidationError as exc:
@@ -122,7 +170,7 @@ def validate_json(raw: bytes, model: type[M]) -> M:
 
 async def parse_body(request: Request, model: type[M], *, max_bytes: int | None = None) -> M:
     """Read, parse and validate the JSON body of ``request`` as ``model``."""
-    raw = await read_body(request, max_bytes)
+    raw = await read_buffer(request, max_bytes)
     if not raw.strip():
         raise LocalAPIError(400, "invalid_json", "request body is empty; expected a JSON object")
     return validate_json(raw, model)

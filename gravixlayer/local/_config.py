@@ -73,6 +73,10 @@ class LocalConfig:
     any_model: bool = field(default_factory=lambda: _env_flag(ANY_MODEL_ENV))
     """Serve every unknown chat/completion model id with the local model instead of answering 404
     (default: ``GRAVIXLAYER_LOCAL_ANY_MODEL``, else off)."""
+    idle_timeout: float = 5.0
+    """Seconds a connection may stay open without a request (new, or kept alive after one)."""
+    request_timeout: float = 30.0
+    """Seconds a request head may take to arrive, and the longest pause allowed inside a body."""
 
     def __post_init__(self) -> None:
         if isinstance(self.api_keys, str):
@@ -94,6 +98,8 @@ class LocalConfig:
             raise ValueError("deployment_ready_delay must not be negative")
         if self.token_delay < 0:
             raise ValueError("token_delay must not be negative")
+        if not self.idle_timeout > 0 or not self.request_timeout > 0:
+            raise ValueError("idle_timeout and request_timeout must be positive")
         if self.upstream_url is not None:
             url = self.upstream_url.strip().rstrip("/")
             if not url.startswith(("http://", "https://")):

@@ -3,6 +3,9 @@
 ``LocalServer`` serves the app with uvicorn in a daemon thread on a free
 loopback port. uvicorn binds the port itself, so asyncio sets TCP_NODELAY
 (a hand-made socket without ``IPPROTO_TCP`` costs ~40 ms per request).
+Connections are served by ``_protocol.guarded_protocol``: idle, half-sent and
+stalled connections are closed after ``config.idle_timeout`` /
+``config.request_timeout`` seconds.
 """
 
 from __future__ import annotations
@@ -127,6 +130,7 @@ class LocalServer:
                 return self
             import uvicorn
 
+            from ._protocol import guarded_protocol
             from .app import create_app
 
             app = create_app(self.config)
@@ -140,6 +144,8 @@ class LocalServer:
                     access_log=self.config.access_log,
                     lifespan="on",
                     timeout_graceful_shutdown=2,
+                    http=guarded_protocol(self.config.idle_timeout, self.config.request_timeout),
+                    timeout_keep_alive=max(1, round(self.config.idle_timeout)),
                 )
             )
             thread = threading.Thread(target=_serve, args=(server,), name="gravixlayer-local", daemon=True)

@@ -10,6 +10,10 @@ exact searches with numpy:
   every metric). Candidates are picked with ``|m|² - 2 m·q + |q|²`` and their distances recomputed
   exactly, so near-ties are ordered by the true distance.
 
+Values anywhere in float32's range are searchable: squared norms are kept in float64, and a search
+whose float32 products overflow (values near 3.4e38) is redone in float64, so every score is a
+finite number.
+
 Filters are flat objects: a scalar value means equality (``True`` is not ``1``), a list value means
 any of its values. Deleting swaps the last row into the hole, so the matrix stays dense.
 """
@@ -27,6 +31,8 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     FloatArray = npt.NDArray[np.float32]
+    DoubleArray = npt.NDArray[np.float64]
+    ScoreArray = npt.NDArray[np.floating[Any]]
     BoolArray = npt.NDArray[np.bool_]
 
 __all__ = ["METRICS", "IndexMatrix", "Hit", "matches", "json_equal"]
@@ -76,7 +82,7 @@ class IndexMatrix:
         self.metric = metric
         self.lock = threading.RLock()
         self._matrix: FloatArray = np.empty((_MIN_CAPACITY, dimension), dtype=np.float32)
-        self._sq_norms: FloatArray = np.empty(_MIN_CAPACITY, dtype=np.float32)
+        self._sq_norms: DoubleArray = np.empty(_MIN_CAPACITY, dtype=np.float64)
         self.ids: list[str] = []
         self.metadata: list[dict[str, Any]] = []
         self._position: dict[str, int] = {}
@@ -110,7 +116,7 @@ class IndexMatrix:
             capacity *= 2
         matrix = np.empty((capacity, self.dimension), dtype=np.float32)
         matrix[: len(self.ids)] = self._matrix[: len(self.ids)]
-        norms = np.empty(capacity, dtype=np.float32)
+        norms = np.empty(capacity, dtype=np.float64)
         norms[: len(self.ids)] = self._sq_norms[: len(self.ids)]
         self._matrix, self._sq_norms = matrix, norms
 
@@ -130,7 +136,8 @@ class IndexMatrix:
                 self.metadata[pos] = metadata[i]
             positions[i] = pos
         self._matrix[positions] = vectors
-        self._sq_norms[positions] = np.einsum("ij,ij->i", vectors, vectors)
+        wide = vectors.astype(np.float64)
+        self._sq_norms[positions] = np.einsum("ij,ij->i", wide, wide)
 
     def set_metadata(self, vector_id: str, metadata: dict[str, Any]) -> None:
         pos = self._position.get(vector_id)
@@ -165,20 +172,29 @@ class IndexMatrix:
             return None
         return np.fromiter((matches(m, flt) for m in self.metadata), dtype=np.bool_, count=len(self.metadata))
 
-    def scores(self, query: FloatArray) -> FloatArray:
-        """The score of every row for ``query`` (cosine, dot product, or the euclidean candidate key)."""
+    def _dots(self, query: FloatArray) -> ScoreArray:
+        """``matrix @ query`` in float32, or in float64 when float32 overflows (values near 3.4e38)."""
         rows = self.matrix
-        dots: FloatArray = rows @ query
+        with np.errstate(over="ignore", invalid="ignore"):
+            dots: ScoreArray = rows @ query
+        if not np.isfinite(dots).all():
+            dots = rows.astype(np.float64) @ query.astype(np.float64)
+        return dots
+
+    def scores(self, query: FloatArray) -> ScoreArray:
+        """The score of every row for ``query`` (cosine, dot product, or the euclidean candidate key)."""
+        dots = self._dots(query)
         if self.metric == "dot_product":
             return dots
-        q_sq = float(query @ query)
+        wide_query = query.astype(np.float64)
+        q_sq = float(wide_query @ wide_query)
         norms = self._sq_norms[: len(self.ids)]
         if self.metric == "cosine":
-            denominator = np.sqrt(norms) * np.float32(np.sqrt(q_sq))
-            out: FloatArray = np.divide(dots, denominator, out=np.zeros_like(dots), where=denominator > 0)
+            denominator = np.sqrt(norms) * np.sqrt(q_sq)
+            out: ScoreArray = np.divide(dots, denominator, out=np.zeros_like(dots), where=denominator > 0)
             return np.clip(out, -1.0, 1.0, out=out)
         # euclidean: negated squared distance, a cheap key to choose candidates with
-        key: FloatArray = dots * np.float32(2.0) - norms - np.float32(q_sq)
+        key: ScoreArray = dots * 2.0 - norms - q_sq
         return key
 
     def search(self, query: FloatArray, top_k: int, flt: Mapping[str, Any] | None = None) -> list[Hit]:
@@ -205,8 +221,8 @@ class IndexMatrix:
             best = np.arange(keys_of.size)
         positions = best if candidates is None else candidates[best]
         if self.metric == "euclidean":
-            distances = np.linalg.norm(self._matrix[positions] - query, axis=1)
-            final = 1.0 / (1.0 + distances.astype(np.float64))
+            distances = np.linalg.norm(self._matrix[positions].astype(np.float64) - query.astype(np.float64), axis=1)
+            final = 1.0 / (1.0 + distances)
         else:
             final = keys_of[best].astype(np.float64)
         order = np.lexsort((positions, -final))[:top_k]  # best score first; ties by insertion order

@@ -97,7 +97,7 @@ def _bad(message: str) -> LocalAPIError:
 
 def _validate(body: CreateDeployment) -> tuple[str, dict[str, Any]]:
     """The canonical model name and the GPU, or a 400 saying what is wrong."""
-    if not NAME_RE.match(body.deployment_name):
+    if not NAME_RE.fullmatch(body.deployment_name):
         raise _bad(
             "deployment_name must be 1-100 characters: letters, digits, '.', '_' or '-', "
             f"starting with a letter or digit; got {body.deployment_name!r}"

@@ -7,7 +7,14 @@ about a megabyte in memory) and written through ``Storage.blob_writer``: a
 temporary file in the blob directory, fsynced and renamed only when the whole
 upload has arrived and been validated, and only then is the row committed.
 A dropped or refused upload leaves nothing behind; a server killed mid-upload
-leaves a ``.part`` file that the next start removes.
+leaves a ``.part`` file that the next start removes. The size limit is enforced
+as bytes arrive (``Content-Length`` or chunked alike), never after the fact.
+
+Names: a file name is any valid UTF-8 (the directory part a client may send is
+dropped); one with control characters or invalid UTF-8 is refused with 400, and
+a download names the file in ``Content-Disposition`` twice, as an ASCII fallback
+and as RFC 5987 ``filename*=UTF-8''...`` (RFC 6266), so any Unicode name
+survives. ``expires_after`` is 1 to ``MAX_EXPIRES_AFTER`` seconds.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from ...types.files import FILE_PURPOSES
+from .._validate import has_control
 from ..errors import LocalAPIError, logger
 from ..storage import Storage, tenant_of
 
@@ -42,6 +50,9 @@ COMPONENT = "files"
 DEFAULT_FILENAME = "uploaded_file"
 MAX_FIELDS = 16
 MAX_FIELD_BYTES = 64 * 1024
+MAX_FILENAME = 255
+MAX_EXPIRES_AFTER = 2**31 - 1
+"""Seconds (about 68 years): what a 32-bit field holds; a larger value is refused, not overflowed."""
 MULTIPART_SLACK = 64 * 1024
 """Bytes of multipart framing (boundaries, part headers, small fields) allowed on top of the file limit."""
 WRITE_BATCH = 1024 * 1024
@@ -66,7 +77,7 @@ SCHEMA = [
     """
 ]
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_DIGITS = re.compile(r"[0-9]{1,20}")
 
 
 def _storage(request: Request) -> Storage:
@@ -89,10 +100,18 @@ def _public(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def _clean_filename(raw: bytes | None) -> str:
+    """The name to keep: the last path segment of what the client sent; 400 for a name no one could use."""
     if not raw:
         return DEFAULT_FILENAME
-    name = raw.decode("utf-8", errors="replace").replace("\\", "/").rsplit("/", 1)[-1]
-    name = _CONTROL.sub("", name).strip()[:255]
+    try:
+        name = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LocalAPIError(400, "invalid_request", "the file name is not valid UTF-8") from None
+    if has_control(name):
+        raise LocalAPIError(400, "invalid_request", "the file name must not contain control characters")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if len(name) > MAX_FILENAME:
+        raise LocalAPIError(400, "invalid_request", f"the file name is longer than {MAX_FILENAME} characters")
     return name if name and name not in (".", "..") else DEFAULT_FILENAME
 
 
@@ -135,6 +154,7 @@ class _Upload:
         self.fields: dict[str, str] = {}
         self.filename: str | None = None
         self.size = 0
+        self.received = 0
         self.complete = False
         self._pending = bytearray()
         self._header_name = b""
@@ -167,9 +187,15 @@ class _Upload:
 
     def _header_field(self, data: bytes, start: int, end: int) -> None:
         self._header_name += data[start:end]
+        self._check_header_size()
 
     def _header_val(self, data: bytes, start: int, end: int) -> None:
         self._header_value += data[start:end]
+        self._check_header_size()
+
+    def _check_header_size(self) -> None:
+        if len(self._header_name) + len(self._header_value) > MAX_FIELD_BYTES:
+            raise LocalAPIError(400, "invalid_request", "a multipart part header is too long")
 
     def _header_end(self) -> None:
         if self._header_name.strip().lower() == b"content-disposition":
@@ -208,12 +234,17 @@ class _Upload:
             self.fields[self._part_name] = value
             if self._part_name == "purpose":
                 _check_purpose(value)  # refuse early, before a large file part is received
+            elif self._part_name == "expires_after":
+                _expires_after(value)
         self._in_file = False
 
     def _end(self) -> None:
         self.complete = True
 
     async def feed(self, chunk: bytes) -> None:
+        self.received += len(chunk)
+        if self.received > self.limit + MULTIPART_SLACK:  # framing past any sane size (chunked bodies too)
+            raise LocalAPIError(413, "payload_too_large", f"file exceeds the upload limit of {self.limit} bytes")
         try:
             self._parser.write(chunk)
         except FormParserError as exc:
@@ -240,9 +271,15 @@ def _check_purpose(purpose: str | None) -> str:
 def _expires_after(value: str | None) -> int | None:
     if value is None or value == "":
         return None
-    if not value.strip().isdigit() or int(value) <= 0:
-        raise LocalAPIError(400, "invalid_request", f"expires_after must be a positive whole number of seconds, got {value!r}")
-    return int(value)
+    digits = value.strip()
+    seconds = int(digits) if _DIGITS.fullmatch(digits) else 0
+    if not 0 < seconds <= MAX_EXPIRES_AFTER:
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        raise LocalAPIError(
+            400, "invalid_request",
+            f"expires_after must be a whole number of seconds from 1 to {MAX_EXPIRES_AFTER}, got {shown!r}",
+        )  # fmt: skip
+    return seconds
 
 
 async def _drain(stream: AsyncIterator[bytes]) -> None:

@@ -13,7 +13,10 @@ created_at, updated_at``; hit = ``id, score`` (+ ``values`` / ``metadata`` when 
 ids, count`` (+ ``usage``); batch upserts ``upserted_count, failed_count, errors`` (+ ``usage``).
 
 Limits: at most ``MAX_BATCH`` (1000) vectors per upsert request, ids per delete and ids per fetch;
-``top_k`` 1-1000; dimension 1-2000. Each API key is a tenant: another tenant's index is a 404.
+``top_k`` 1-1000; dimension 1-2000; upsert bodies up to ``MAX_UPSERT_BYTES`` (64 MiB: the SDK splits
+batches at about 32 MiB), other bodies up to ``_body.MAX_JSON_BYTES``. Every input is checked by
+``_validate`` before anything is written (finite numbers, float32 range for vectors, valid Unicode,
+ids and names without control characters), so a refused request changes nothing. Each API key is a tenant: another tenant's index is a 404.
 Scores: cosine in [-1, 1], dot product as is, euclidean as ``1 / (1 + distance)`` in (0, 1];
 ``query_time_ms`` is the measured time of the exact search itself (a float, in milliseconds).
 
@@ -41,7 +44,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .._body import read_body
+from .._body import MAX_JSON_BYTES, read_buffer
+from .._validate import check_name
+from .._validate import loads as strict_loads
 from ..embedding import Embedder
 from ..errors import LocalAPIError
 from ..storage import Storage, tenant_of
@@ -62,6 +67,10 @@ MAX_TOP_K = 1000
 MAX_DIMENSION = 2000
 MAX_NAME = 255
 MAX_ID = 512
+MAX_REGION = 100
+MAX_MODEL = 200
+MAX_TEXT = 100_000
+MAX_UPSERT_BYTES = 64 * 1024 * 1024
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 1000
 _INLINE_SEARCH_FLOATS = 16 * 1024 * 1024
@@ -187,7 +196,7 @@ class VectorStore:
             return
         blob = b"".join(row["embedding"] for row in rows)
         matrix = np.frombuffer(blob, dtype="<f4").reshape(len(rows), state.dimension).astype(np.float32)
-        state.upsert([row["id"] for row in rows], matrix, [json.loads(row["metadata"]) for row in rows])
+        state.upsert([row["id"] for row in rows], matrix, [stored_json(row["metadata"]) for row in rows])
 
     def drop(self, tenant: str, index_id: str) -> None:
         with self._lock:
@@ -217,25 +226,22 @@ async def _run(func: Callable[..., T], *args: Any) -> T:
 # -- JSON in and out -------------------------------------------------------------------------------
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON (only finite numbers are)")
+def stored_json(text: str) -> Any:
+    """A stored JSON column. Rows written before every input was checked may hold ``Infinity``;
+    they read back as ``null`` rather than breaking every later answer about their index."""
+    return json.loads(text, parse_constant=lambda name: None)
 
 
-def _loads(raw: bytes) -> Any:
-    """Strict JSON: NaN and Infinity are refused, so nothing stored can break a later answer."""
-    return json.loads(raw, parse_constant=_no_constants)
+def _store_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await read_body(request)
+async def _body(request: Request, max_bytes: int = MAX_JSON_BYTES) -> dict[str, Any]:
+    raw = await read_buffer(request, max_bytes)
     if not raw.strip():
         raise _bad("request body is empty; expected a JSON object", "invalid_json")
-    try:
-        data = _loads(raw) if len(raw) <= _INLINE_JSON_BYTES else await _run(_loads, raw)
-    except ValueError as exc:
-        raise _bad(f"request body is not valid JSON: {exc}", "invalid_json") from None
-    except RecursionError:
-        raise _bad("request body is not valid JSON: nested too deeply", "invalid_json") from None
+    data = strict_loads(raw) if len(raw) <= _INLINE_JSON_BYTES else await _run(strict_loads, raw)
+    del raw
     if not isinstance(data, dict):
         raise _bad("request body must be a JSON object", "invalid_json")
     return data
@@ -275,6 +281,11 @@ def _get_int(body: dict[str, Any], key: str, default: int | None, low: int, high
     if not low <= value <= high:
         raise _bad(f"{key}: must be between {low} and {high}, got {value}")
     return value
+
+
+def _get_name(body: dict[str, Any], key: str, max_len: int, where: str = "") -> str:
+    """An id or name: non-empty, at most ``max_len`` characters, no control characters."""
+    return check_name(body.get(key), f"{where}{key}", max_len=max_len)
 
 
 def _get_str(body: dict[str, Any], key: str, where: str = "", *, required: bool = True, max_len: int = 10_000) -> str:
@@ -360,7 +371,7 @@ def _index_object(row: sqlite3.Row) -> dict[str, Any]:
         "index_type": row["index_type"],
         "delete_protection": bool(row["delete_protection"]),
         "created_at": row["created_at"],
-        "metadata": json.loads(row["metadata"]),
+        "metadata": stored_json(row["metadata"]),
         "updated_at": row["updated_at"],
         "status": "ready",
     }
@@ -370,7 +381,7 @@ def _vector_object(row: sqlite3.Row) -> dict[str, Any]:
     return {
         "id": row["id"],
         "embedding": np.frombuffer(row["embedding"], dtype="<f4").tolist(),
-        "metadata": json.loads(row["metadata"]),
+        "metadata": stored_json(row["metadata"]),
         "delete_protection": bool(row["delete_protection"]),
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
@@ -410,7 +421,7 @@ def _locked(state: IndexMatrix | None) -> Iterator[None]:
 async def create_index(request: Request) -> Response:
     tenant = tenant_of(request)
     body = await _body(request)
-    name = _get_str(body, "name", max_len=MAX_NAME)
+    name = _get_name(body, "name", MAX_NAME)
     dimension = _get_int(body, "dimension", None, 1, MAX_DIMENSION)
     metric = _metric(body.get("metric"))
     vector_type = body.get("vector_type") or "dense"
@@ -419,7 +430,7 @@ async def create_index(request: Request) -> Response:
     # The platform accepts an index given only name, dimension and metric; so does Local (spec §1.3 defaults).
     given_provider = body.get("cloud_provider")
     provider = _cloud_provider(DEFAULT_CLOUD_PROVIDER if given_provider is None else given_provider)
-    region = _get_str(body, "region", max_len=100) if body.get("region") is not None else DEFAULT_REGION
+    region = _get_name(body, "region", MAX_REGION) if body.get("region") is not None else DEFAULT_REGION
     index_type = body.get("index_type") or "serverless"
     if index_type not in INDEX_TYPES:
         raise _bad(f"index_type: must be one of {', '.join(INDEX_TYPES)}, got {index_type!r}")
@@ -427,7 +438,7 @@ async def create_index(request: Request) -> Response:
     protect = _get_bool(body, "delete_protection", False)
     row_values = (
         tenant, str(uuid.uuid4()), name, dimension, metric, vector_type, provider, region, index_type,
-        int(protect), json.dumps(metadata), _now(),
+        int(protect), _store_json(metadata), _now(),
     )  # fmt: skip
     storage = _storage(request)
 
@@ -494,7 +505,7 @@ async def update_index(request: Request) -> Response:
     body = await _body(request)
     changes: dict[str, Any] = {}
     if "metadata" in body:
-        changes["metadata"] = json.dumps(_get_object(body, "metadata") or {})
+        changes["metadata"] = _store_json(_get_object(body, "metadata") or {})
     if "delete_protection" in body and body["delete_protection"] is not None:
         changes["delete_protection"] = int(_get_bool(body, "delete_protection", False))
     if not changes:
@@ -561,7 +572,7 @@ def _read_items(body: dict[str, Any], *, text: bool) -> list[dict[str, Any]]:
         if raw_id is None:
             vector_id = str(uuid.uuid4())
         else:
-            vector_id = _get_str(item, "id", where, max_len=MAX_ID)
+            vector_id = _get_name(item, "id", MAX_ID, where)
         checked: dict[str, Any] = {
             "id": vector_id,
             "metadata": _get_object(item, "metadata", where) or {},
@@ -569,8 +580,8 @@ def _read_items(body: dict[str, Any], *, text: bool) -> list[dict[str, Any]]:
             "position": i,
         }
         if text:
-            checked["text"] = _get_str(item, "text", where, max_len=100_000)
-            checked["model"] = _get_str(item, "model", where, max_len=200)
+            checked["text"] = _get_str(item, "text", where, max_len=MAX_TEXT)
+            checked["model"] = _get_name(item, "model", MAX_MODEL, where)
         else:
             values = item.get("embedding", item.get("values"))
             if values is None:
@@ -610,7 +621,7 @@ def _write(
     state = store.matrix(tenant, index)
     now = _now()
     rows = [
-        (tenant, index_id, item["id"], matrix[i].astype("<f4").tobytes(), json.dumps(item["metadata"]),
+        (tenant, index_id, item["id"], matrix[i].astype("<f4").tobytes(), _store_json(item["metadata"]),
          int(item["delete_protection"]), now, now)
         for i, item in enumerate(items)
     ]  # fmt: skip
@@ -633,8 +644,9 @@ def _upsert_handler(*, text: bool, single: bool) -> Callable[[Request], Any]:
         tenant = tenant_of(request)
         storage, store = _storage(request), _store(request)
         index = await _index(request, tenant)
-        body = await _body(request)
+        body = await _body(request, MAX_UPSERT_BYTES)
         items = _read_items(body, text=text)
+        del body
         dimension = index.dimension
         tokens: int | None = None
         if text:
@@ -664,8 +676,7 @@ def _ids_from(value: Any, key: str) -> list[str]:
     if len(value) > MAX_BATCH:
         raise _bad(f"{key}: at most {MAX_BATCH} ids per request, got {len(value)}")
     for i, item in enumerate(value):
-        if not isinstance(item, str) or not item:
-            raise _bad(f"{key}[{i}]: must be a non-empty string")
+        check_name(item, f"{key}[{i}]", max_len=MAX_ID)
     return list(dict.fromkeys(value))
 
 
@@ -731,7 +742,7 @@ async def update_vector(request: Request) -> Response:
                 values: list[Any] = [_now()]
                 if "metadata" in body:
                     sets.append("metadata = ?")
-                    values.append(json.dumps(metadata or {}))
+                    values.append(_store_json(metadata or {}))
                 if protect is not None:
                     sets.append("delete_protection = ?")
                     values.append(int(protect))
@@ -892,8 +903,8 @@ async def search_text(request: Request) -> Response:
     store = _store(request)
     index = await _index(request, tenant)
     body = await _body(request)
-    text = _get_str(body, "query", max_len=100_000)
-    model = _get_str(body, "model", max_len=200)
+    text = _get_str(body, "query", max_len=MAX_TEXT)
+    model = _get_name(body, "model", MAX_MODEL)
     options = _search_options(body)
     embedder: Embedder = request.app.state.embedder
     vectors, tokens = await _run(
