@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from typing_extensions import Unpack
+from typing_extensions import Self, Unpack
 
 from ..._exceptions import GravixLayerValidationError
 from ..._request import single
@@ -103,7 +103,7 @@ class Sandbox(SandboxInstance):
         env_vars: Mapping[str, str] | None = None, name: str | None = None, internet_access: bool | None = None,
         agent_id: str | None = None, api_key: str | None = None, base_url: str | None = None,
         client: GravixLayer | None = None, **options: Unpack[TimedRequestOptions],
-    ) -> Sandbox:  # fmt: skip
+    ) -> Self:  # fmt: skip
         """Start a sandbox; `timeout` is its lifetime in seconds (none: until killed).
 
         Without `client=`, a client is made from `api_key` / `base_url` (default: `GRAVIXLAYER_API_KEY` /
@@ -130,7 +130,7 @@ class Sandbox(SandboxInstance):
     def connect(
         cls, sandbox_id: str, *, api_key: str | None = None, base_url: str | None = None,
         client: GravixLayer | None = None, **options: Unpack[RequestOptions],
-    ) -> Sandbox:  # fmt: skip
+    ) -> Self:  # fmt: skip
         """An existing sandbox by id (with its own client unless `client=` is given)."""
         client, owned = _sync_client(client, api_key, base_url)
         try:
@@ -147,7 +147,7 @@ class Sandbox(SandboxInstance):
         if self._owned_client is not None:
             self._owned_client.close()
 
-    def __enter__(self) -> Sandbox:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -223,7 +223,7 @@ class AsyncSandbox(AsyncSandboxInstance):
         env_vars: Mapping[str, str] | None = None, name: str | None = None, internet_access: bool | None = None,
         agent_id: str | None = None, api_key: str | None = None, base_url: str | None = None,
         client: AsyncGravixLayer | None = None, **options: Unpack[TimedRequestOptions],
-    ) -> AsyncSandboxCreation[AsyncSandbox]:  # fmt: skip
+    ) -> AsyncSandboxCreation[Self]:  # fmt: skip
         """Start a sandbox; awaitable, and an async context manager that kills it on exit.
 
         Without `client=`, a client is made from `api_key` / `base_url` (default: `GRAVIXLAYER_API_KEY` /
@@ -236,7 +236,7 @@ class AsyncSandbox(AsyncSandboxInstance):
             options=_request_options(options),
         )  # fmt: skip
 
-        async def start() -> AsyncSandbox:
+        async def start() -> Self:
             try:
                 sandbox = cls(chosen, await chosen.run(single(request, _parse_info)))
             except BaseException:
@@ -252,7 +252,7 @@ class AsyncSandbox(AsyncSandboxInstance):
     async def connect(
         cls, sandbox_id: str, *, api_key: str | None = None, base_url: str | None = None,
         client: AsyncGravixLayer | None = None, **options: Unpack[RequestOptions],
-    ) -> AsyncSandbox:  # fmt: skip
+    ) -> Self:  # fmt: skip
         """An existing sandbox by id (with its own client unless `client=` is given)."""
         chosen, owned = _async_client(client, api_key, base_url)
         try:
@@ -269,7 +269,7 @@ class AsyncSandbox(AsyncSandboxInstance):
         if self._owned_client is not None:
             await self._owned_client.close()
 
-    async def __aenter__(self) -> AsyncSandbox:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(
