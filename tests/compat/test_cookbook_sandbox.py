@@ -49,6 +49,33 @@ def test_cookbook_code_interpreter(program_env: LocalServer) -> None:
     assert sandbox._owned_client is not None and sandbox._owned_client._http.is_closed  # type: ignore[attr-defined]
 
 
+def test_cookbook_create_with_options_and_commands(program_env: LocalServer) -> None:
+    # --- the program (cookbook "create with options" + "system commands"), unchanged ---
+    sandbox = Sandbox.create(
+        template="python-base-v1",
+        provider="gravix",
+        region="eu-west-1",
+        timeout=1800,
+        metadata={"project": "my-app", "env": "production", "user_id": "user123"},
+    )
+    facts = (sandbox.template, sandbox.timeout, sandbox.status, sandbox.metadata)
+    echo = sandbox.run_command("echo", ["Hello from the cloud!"])
+    version = sandbox.run_command("python3", ["--version"])
+    result = sandbox.run_code("import sys; print(sys.version)")
+    first_line = result.logs["stdout"][0]
+    sandbox.kill()
+    # --- what it must have seen ---
+    assert facts == (
+        "python-base-v1", 1800, "running", {"project": "my-app", "env": "production", "user_id": "user123"}
+    )
+    assert echo.stdout.strip() == "Hello from the cloud!" and version.stdout.startswith("Python 3")
+    assert first_line.startswith("3.")
+    assert sandbox.status == "stopped"
+    sandbox.close()
+    with pytest.raises(ValueError, match="disagree"):
+        Sandbox.create(cloud="aws", provider="gcp")
+
+
 def test_client_shortcuts(program_env: LocalServer) -> None:
     client = GravixLayer()
     sandbox = client.sandbox.create(template="python-base-v1")  # provider/region: documented defaults

@@ -55,6 +55,13 @@ def _check_client_arguments(client: object, api_key: str | None, base_url: str |
         raise GravixLayerValidationError("pass client= or api_key=/base_url=, not both")
 
 
+def _cloud(cloud: str | None, provider: str | None) -> str | None:
+    """`cloud=` (spec §8.10) and `provider=` (the wire's name, used by the vendor's cookbooks) are one setting."""
+    if cloud is not None and provider is not None and cloud != provider:
+        raise GravixLayerValidationError(f"cloud={cloud!r} and provider={provider!r} disagree; pass one")
+    return cloud if cloud is not None else provider
+
+
 def _sync_client(
     client: GravixLayer | None, api_key: str | None, base_url: str | None
 ) -> tuple[GravixLayer, GravixLayer | None]:
@@ -99,7 +106,7 @@ class Sandbox(SandboxInstance):
     @classmethod
     def create(
         cls, template: str = DEFAULT_TEMPLATE, cloud: str | None = None, region: str | None = None,
-        timeout: int | None = None, metadata: Mapping[str, Any] | None = None, *,
+        timeout: int | None = None, metadata: Mapping[str, Any] | None = None, *, provider: str | None = None,
         env_vars: Mapping[str, str] | None = None, name: str | None = None, internet_access: bool | None = None,
         agent_id: str | None = None, api_key: str | None = None, base_url: str | None = None,
         client: GravixLayer | None = None, **options: Unpack[TimedRequestOptions],
@@ -108,13 +115,13 @@ class Sandbox(SandboxInstance):
 
         Without `client=`, a client is made from `api_key` / `base_url` (default: `GRAVIXLAYER_API_KEY` /
         `GRAVIXLAYER_BASE_URL`) and closed when the `with` block ends or `close()` is called.
-        `cloud` / `region` default to the client's, then `GRAVIXLAYER_CLOUD` / `GRAVIXLAYER_REGION`,
-        then `aws` / `us-east-1`.
+        `cloud` (or `provider`, the same setting) / `region` default to the client's, then
+        `GRAVIXLAYER_CLOUD` / `GRAVIXLAYER_REGION`, then `aws` / `us-east-1`.
         """
         client, owned = _sync_client(client, api_key, base_url)
         try:
             request = _create_request(
-                client=client, provider=cloud, region=region, template=template, name=name, timeout=timeout,
+                client=client, provider=_cloud(cloud, provider), region=region, template=template, name=name, timeout=timeout,
                 env_vars=env_vars, metadata=metadata, internet_access=internet_access, agent_id=agent_id,
                 options=_request_options(options),
             )  # fmt: skip
@@ -219,7 +226,7 @@ class AsyncSandbox(AsyncSandboxInstance):
     @classmethod
     def create(
         cls, template: str = DEFAULT_TEMPLATE, cloud: str | None = None, region: str | None = None,
-        timeout: int | None = None, metadata: Mapping[str, Any] | None = None, *,
+        timeout: int | None = None, metadata: Mapping[str, Any] | None = None, *, provider: str | None = None,
         env_vars: Mapping[str, str] | None = None, name: str | None = None, internet_access: bool | None = None,
         agent_id: str | None = None, api_key: str | None = None, base_url: str | None = None,
         client: AsyncGravixLayer | None = None, **options: Unpack[TimedRequestOptions],
@@ -231,7 +238,7 @@ class AsyncSandbox(AsyncSandboxInstance):
         """
         chosen, owned = _async_client(client, api_key, base_url)
         request = _create_request(
-            client=chosen, provider=cloud, region=region, template=template, name=name, timeout=timeout,
+            client=chosen, provider=_cloud(cloud, provider), region=region, template=template, name=name, timeout=timeout,
             env_vars=env_vars, metadata=metadata, internet_access=internet_access, agent_id=agent_id,
             options=_request_options(options),
         )  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Coroutine, Generator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -82,6 +83,15 @@ def _positional_order(env_vars: Any, timeout: Any) -> tuple[Any, Any]:
     return env_vars, timeout
 
 
+def _timestamp(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
 def _local_path(local_path: str | Path) -> Path:
     return Path(local_path)
 
@@ -129,6 +139,14 @@ class _InfoMixin:
     @property
     def timeout_at(self) -> str | None:
         return self._info.timeout_at
+
+    @property
+    def timeout(self) -> int | None:
+        """The sandbox's lifetime in seconds (`started_at` to `timeout_at`); None when it has no timeout."""
+        start, end = _timestamp(self._info.started_at), _timestamp(self._info.timeout_at)
+        if start is None or end is None:
+            return None
+        return round((end - start).total_seconds())
 
     @property
     def metadata(self) -> dict[str, Any]:
