@@ -14,13 +14,19 @@ import re
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import httpx
 import pydantic
 
 from ._exceptions import GravixLayerIncompleteStreamError, GravixLayerStreamError, error_class_for_status
 from ._models import BaseModel
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from .types.chat import ChatCompletion, ChatCompletionChunk
+    from .types.completions import Completion
 
 __all__ = ["ServerSentEvent", "SSEDecoder", "Stream", "AsyncStream"]
 
@@ -177,12 +183,26 @@ class _EventReader(Generic[M]):
         )
 
 
+def _final(chunks: list[Any]) -> Any:
+    from ._accumulate import accumulate_chat, accumulate_completion
+    from .types.chat import ChatCompletionChunk
+
+    if chunks and isinstance(chunks[0], ChatCompletionChunk):
+        return accumulate_chat(chunks)
+    return accumulate_completion(chunks)
+
+
 class Stream(Generic[M]):
-    """A streamed answer: iterate it for typed chunks; it closes its response however you leave."""
+    """A streamed answer: iterate it for typed chunks; it closes its response however you leave.
+
+    Every chunk read is kept (a reference each), so `get_final_completion()` can hand back the whole
+    answer, `usage` included, however much of the stream you iterated yourself first.
+    """
 
     def __init__(self, response: httpx.Response, model: type[M]) -> None:
         self.response = response
         self._reader = _EventReader(model, response)
+        self._chunks: list[M] = []
         self._iterator: Generator[M, None, None] = self._iterate()
 
     @property
@@ -194,16 +214,19 @@ class Stream(Generic[M]):
         decoder = SSEDecoder()
         try:
             try:
+                keep = self._chunks.append
                 for chunk in self.response.iter_bytes():
                     for event in decoder.feed(chunk):
                         item = self._reader.item(event)
                         if item is _DONE:
                             return
+                        keep(item)
                         yield item
                 for event in decoder.close():
                     item = self._reader.item(event)
                     if item is _DONE:
                         return
+                    keep(item)
                     yield item
             except httpx.TransportError as exc:
                 raise self._reader.incomplete() from exc
@@ -221,6 +244,38 @@ class Stream(Generic[M]):
         self._iterator.close()
         self.response.close()
 
+    def until_done(self) -> Self:
+        """Read the rest of the stream (keeping every chunk); returns the stream."""
+        for _ in self._iterator:
+            pass
+        return self
+
+    @overload
+    def get_final_completion(self: Stream[ChatCompletionChunk]) -> ChatCompletion: ...
+    @overload
+    def get_final_completion(self: Stream[Completion]) -> Completion: ...
+    def get_final_completion(self) -> ChatCompletion | Completion:
+        """The whole answer as one completion (what `stream=False` returns), after reading the rest."""
+        self.until_done()
+        result: ChatCompletion | Completion = _final(self._chunks)
+        return result
+
+    def get_final_text(self) -> str:
+        """The first choice's whole text, after reading the rest of the stream."""
+        from ._accumulate import delta_text
+
+        self.until_done()
+        return "".join(delta_text(chunk) for chunk in self._chunks)
+
+    def text_deltas(self) -> Iterator[str]:
+        """The first choice's text as it arrives, one non-empty piece per chunk."""
+        from ._accumulate import delta_text
+
+        for chunk in self._iterator:
+            text = delta_text(chunk)
+            if text:
+                yield text
+
     def __enter__(self) -> Stream[M]:
         return self
 
@@ -231,11 +286,15 @@ class Stream(Generic[M]):
 
 
 class AsyncStream(Generic[M]):
-    """The async twin of `Stream`: chunks arrive as the server sends them, not after it finishes."""
+    """The async twin of `Stream`: chunks arrive as the server sends them, not after it finishes.
+
+    The same helpers, awaited: `await stream.get_final_completion()`, `async for t in stream.text_deltas()`.
+    """
 
     def __init__(self, response: httpx.Response, model: type[M]) -> None:
         self.response = response
         self._reader = _EventReader(model, response)
+        self._chunks: list[M] = []
         self._iterator: AsyncGenerator[M, None] = self._iterate()
 
     @property
@@ -247,16 +306,19 @@ class AsyncStream(Generic[M]):
         decoder = SSEDecoder()
         try:
             try:
+                keep = self._chunks.append
                 async for chunk in self.response.aiter_bytes():
                     for event in decoder.feed(chunk):
                         item = self._reader.item(event)
                         if item is _DONE:
                             return
+                        keep(item)
                         yield item
                 for event in decoder.close():
                     item = self._reader.item(event)
                     if item is _DONE:
                         return
+                    keep(item)
                     yield item
             except httpx.TransportError as exc:
                 raise self._reader.incomplete() from exc
@@ -275,6 +337,38 @@ class AsyncStream(Generic[M]):
         await self.response.aclose()
 
     aclose = close
+
+    async def until_done(self) -> Self:
+        """Read the rest of the stream (keeping every chunk); returns the stream."""
+        async for _ in self._iterator:
+            pass
+        return self
+
+    @overload
+    async def get_final_completion(self: AsyncStream[ChatCompletionChunk]) -> ChatCompletion: ...
+    @overload
+    async def get_final_completion(self: AsyncStream[Completion]) -> Completion: ...
+    async def get_final_completion(self) -> ChatCompletion | Completion:
+        """The whole answer as one completion (what `stream=False` returns), after reading the rest."""
+        await self.until_done()
+        result: ChatCompletion | Completion = _final(self._chunks)
+        return result
+
+    async def get_final_text(self) -> str:
+        """The first choice's whole text, after reading the rest of the stream."""
+        from ._accumulate import delta_text
+
+        await self.until_done()
+        return "".join(delta_text(chunk) for chunk in self._chunks)
+
+    async def text_deltas(self) -> AsyncIterator[str]:
+        """The first choice's text as it arrives, one non-empty piece per chunk."""
+        from ._accumulate import delta_text
+
+        async for chunk in self._iterator:
+            text = delta_text(chunk)
+            if text:
+                yield text
 
     async def __aenter__(self) -> AsyncStream[M]:
         return self

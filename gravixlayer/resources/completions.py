@@ -1,9 +1,13 @@
-"""`POST /v1/inference/completions`: legacy text completions (spec §2.3)."""
+"""`POST /v1/inference/completions`: legacy text completions (spec §2.3).
+
+`create` is overloaded on `stream` (see `chat/completions.py`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
-from typing import Any
+from typing import Any, Literal, overload
 
 from typing_extensions import Unpack
 
@@ -14,6 +18,7 @@ from .._resource import AsyncAPIResource, SyncAPIResource
 from .._streaming import AsyncStream, Stream
 from .._types import RequestOptions
 from .._validation import require_str
+from ..types.chat_params import ChatCompletionStreamOptionsParam
 from ..types.completions import Completion
 
 __all__ = ["Completions", "AsyncCompletions"]
@@ -29,6 +34,81 @@ def _create_request(*, model: str, prompt: str | list[str], stream: bool, option
 
 
 class Completions(SyncAPIResource):
+    @overload
+    def create(
+        self,
+        *,
+        model: str,
+        prompt: str | list[str],
+        stream: Literal[False] = False,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        stop: str | list[str] | None = None,
+        echo: bool | None = None,
+        logprobs: int | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        best_of: int | None = None,
+        logit_bias: Mapping[str, float] | None = None,
+        seed: int | None = None,
+        suffix: str | None = None,
+        stream_options: ChatCompletionStreamOptionsParam | None = None,
+        user: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Completion: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        model: str,
+        prompt: str | list[str],
+        stream: Literal[True],
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        stop: str | list[str] | None = None,
+        echo: bool | None = None,
+        logprobs: int | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        best_of: int | None = None,
+        logit_bias: Mapping[str, float] | None = None,
+        seed: int | None = None,
+        suffix: str | None = None,
+        stream_options: ChatCompletionStreamOptionsParam | None = None,
+        user: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Stream[Completion]: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        model: str,
+        prompt: str | list[str],
+        stream: bool,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        stop: str | list[str] | None = None,
+        echo: bool | None = None,
+        logprobs: int | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        best_of: int | None = None,
+        logit_bias: Mapping[str, float] | None = None,
+        seed: int | None = None,
+        suffix: str | None = None,
+        stream_options: ChatCompletionStreamOptionsParam | None = None,
+        user: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Completion | Stream[Completion]: ...
+
     def create(
         self,
         *,
@@ -45,8 +125,10 @@ class Completions(SyncAPIResource):
         presence_penalty: float | None = None,
         frequency_penalty: float | None = None,
         best_of: int | None = None,
-        logit_bias: dict[str, float] | None = None,
+        logit_bias: Mapping[str, float] | None = None,
         seed: int | None = None,
+        suffix: str | None = None,
+        stream_options: ChatCompletionStreamOptionsParam | None = None,
         user: str | None = None,
         **options: Unpack[RequestOptions],
     ) -> Completion | Stream[Completion]:
@@ -55,7 +137,7 @@ class Completions(SyncAPIResource):
             model=model, prompt=prompt, stream=stream, options=options, max_tokens=max_tokens,
             temperature=temperature, top_p=top_p, n=n, stop=stop, echo=echo, logprobs=logprobs,
             presence_penalty=presence_penalty, frequency_penalty=frequency_penalty, best_of=best_of,
-            logit_bias=logit_bias, seed=seed, user=user,
+            logit_bias=logit_bias, seed=seed, suffix=suffix, stream_options=stream_options, user=user,
         )  # fmt: skip
         if stream:
             return Stream(self._client.send(request), Completion)
@@ -63,6 +145,81 @@ class Completions(SyncAPIResource):
 
 
 class AsyncCompletions(AsyncAPIResource):
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        prompt: str | list[str],
+        stream: Literal[False] = False,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        stop: str | list[str] | None = None,
+        echo: bool | None = None,
+        logprobs: int | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        best_of: int | None = None,
+        logit_bias: Mapping[str, float] | None = None,
+        seed: int | None = None,
+        suffix: str | None = None,
+        stream_options: ChatCompletionStreamOptionsParam | None = None,
+        user: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Completion: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        prompt: str | list[str],
+        stream: Literal[True],
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        stop: str | list[str] | None = None,
+        echo: bool | None = None,
+        logprobs: int | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        best_of: int | None = None,
+        logit_bias: Mapping[str, float] | None = None,
+        seed: int | None = None,
+        suffix: str | None = None,
+        stream_options: ChatCompletionStreamOptionsParam | None = None,
+        user: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncStream[Completion]: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        prompt: str | list[str],
+        stream: bool,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        stop: str | list[str] | None = None,
+        echo: bool | None = None,
+        logprobs: int | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        best_of: int | None = None,
+        logit_bias: Mapping[str, float] | None = None,
+        seed: int | None = None,
+        suffix: str | None = None,
+        stream_options: ChatCompletionStreamOptionsParam | None = None,
+        user: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Completion | AsyncStream[Completion]: ...
+
     async def create(
         self,
         *,
@@ -79,8 +236,10 @@ class AsyncCompletions(AsyncAPIResource):
         presence_penalty: float | None = None,
         frequency_penalty: float | None = None,
         best_of: int | None = None,
-        logit_bias: dict[str, float] | None = None,
+        logit_bias: Mapping[str, float] | None = None,
         seed: int | None = None,
+        suffix: str | None = None,
+        stream_options: ChatCompletionStreamOptionsParam | None = None,
         user: str | None = None,
         **options: Unpack[RequestOptions],
     ) -> Completion | AsyncStream[Completion]:
@@ -89,7 +248,7 @@ class AsyncCompletions(AsyncAPIResource):
             model=model, prompt=prompt, stream=stream, options=options, max_tokens=max_tokens,
             temperature=temperature, top_p=top_p, n=n, stop=stop, echo=echo, logprobs=logprobs,
             presence_penalty=presence_penalty, frequency_penalty=frequency_penalty, best_of=best_of,
-            logit_bias=logit_bias, seed=seed, user=user,
+            logit_bias=logit_bias, seed=seed, suffix=suffix, stream_options=stream_options, user=user,
         )  # fmt: skip
         if stream:
             return AsyncStream(await self._client.send(request), Completion)

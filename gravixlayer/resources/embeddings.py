@@ -1,18 +1,23 @@
-"""`POST /v1/inference/embeddings` (spec §2.4)."""
+"""`POST /v1/inference/embeddings` (spec §2.4).
+
+Without an `encoding_format`, the SDK asks for base64 (ruling 8) and hands back floats: parsing 100
+vectors of 1024 numbers from JSON costs several times more than decoding their bytes. A server that
+ignores the request (and sends floats) is read as floats; one that refuses it with a 400 naming the
+parameter is asked again, once, for floats.
+"""
 
 from __future__ import annotations
 
-from functools import partial
-
 from typing_extensions import Unpack
 
-from .._exceptions import GravixLayerValidationError
+from .._exceptions import GravixLayerAPIError, GravixLayerValidationError
 from .._parse import parse_model
-from .._request import APIRequest, single, without_none
+from .._request import APIRequest, Step, without_none
 from .._resource import AsyncAPIResource, SyncAPIResource
 from .._types import RequestOptions
 from .._validation import require_in, require_positive_int, require_str
 from ..types.embeddings import CreateEmbeddingResponse
+from ..types.shared import EncodingFormat
 
 __all__ = ["Embeddings", "AsyncEmbeddings"]
 
@@ -39,23 +44,51 @@ def _create_request(
     return APIRequest("POST", "inference", "embeddings", options=options).with_body(body)
 
 
+def _refuses_base64(exc: GravixLayerAPIError) -> bool:
+    text = f"{exc.message} {exc.body}".lower()
+    return exc.status_code in (400, 422) and ("encoding_format" in text or "base64" in text)
+
+
+def _create_step(
+    *, model: str, input: str | list[str], encoding_format: EncodingFormat | None, dimensions: int | None,
+    user: str | None, options: RequestOptions,
+) -> Step[CreateEmbeddingResponse]:  # fmt: skip
+    def build(fmt: str) -> APIRequest:
+        return _create_request(
+            model=model, input=input, encoding_format=fmt, dimensions=dimensions, user=user, options=options
+        )
+
+    request = build(encoding_format or "base64")
+    try:
+        response = yield request
+    except GravixLayerAPIError as exc:
+        if encoding_format is not None or not _refuses_base64(exc):
+            raise
+        response = yield build("float")
+    return parse_model(CreateEmbeddingResponse, response)
+
+
 class Embeddings(SyncAPIResource):
     def create(
         self,
         *,
         model: str,
         input: str | list[str],
-        encoding_format: str = "float",
+        encoding_format: EncodingFormat | None = None,
         dimensions: int | None = None,
         user: str | None = None,
         **options: Unpack[RequestOptions],
     ) -> CreateEmbeddingResponse:
-        """Embed one text or a list of texts; `data[i].embedding` is the vector of `input[i]`."""
-        request = _create_request(
-            model=model, input=input, encoding_format=encoding_format, dimensions=dimensions, user=user,
-            options=options,
+        """Embed one text or a list of texts; `data[i].embedding` is the vector of `input[i]`, as floats.
+
+        `encoding_format` only chooses the wire form (default: base64, the cheaper one).
+        """
+        return self._client.run(
+            _create_step(
+                model=model, input=input, encoding_format=encoding_format, dimensions=dimensions, user=user,
+                options=options,
+            )  # fmt: skip
         )
-        return self._client.run(single(request, partial(parse_model, CreateEmbeddingResponse)))
 
 
 class AsyncEmbeddings(AsyncAPIResource):
@@ -64,14 +97,18 @@ class AsyncEmbeddings(AsyncAPIResource):
         *,
         model: str,
         input: str | list[str],
-        encoding_format: str = "float",
+        encoding_format: EncodingFormat | None = None,
         dimensions: int | None = None,
         user: str | None = None,
         **options: Unpack[RequestOptions],
     ) -> CreateEmbeddingResponse:
-        """Embed one text or a list of texts; `data[i].embedding` is the vector of `input[i]`."""
-        request = _create_request(
-            model=model, input=input, encoding_format=encoding_format, dimensions=dimensions, user=user,
-            options=options,
+        """Embed one text or a list of texts; `data[i].embedding` is the vector of `input[i]`, as floats.
+
+        `encoding_format` only chooses the wire form (default: base64, the cheaper one).
+        """
+        return await self._client.run(
+            _create_step(
+                model=model, input=input, encoding_format=encoding_format, dimensions=dimensions, user=user,
+                options=options,
+            )  # fmt: skip
         )
-        return await self._client.run(single(request, partial(parse_model, CreateEmbeddingResponse)))

@@ -30,6 +30,7 @@ from .._resource import AsyncAPIResource, SyncAPIResource
 from .._types import RequestOptions
 from .._validation import require_in, require_positive_int, require_str
 from ..types.files import FILE_PURPOSES, FileDeleteResponse, FileList, FileObject, FileUploadResponse
+from ..types.shared import FilePurpose
 from ._listing import parse_list
 from ._progress import progress_bar
 
@@ -354,7 +355,7 @@ class Files(SyncAPIResource):
     def create(
         self,
         file: FileInput,
-        purpose: str,
+        purpose: FilePurpose,
         *,
         filename: str | None = None,
         expires_after: int | None = None,
@@ -424,7 +425,7 @@ class AsyncFiles(AsyncAPIResource):
     async def create(
         self,
         file: FileInput,
-        purpose: str,
+        purpose: FilePurpose,
         *,
         filename: str | None = None,
         expires_after: int | None = None,

@@ -46,6 +46,7 @@ from .._exceptions import (
 )
 from .._parse import json_body, parse_model, to_model
 from .._request import APIRequest, Step
+from .._resource import wrap_public_methods
 from .._types import RequestOptions
 from .._validation import as_message_dicts, require_positive_int, require_str
 from ..types.memory import (
@@ -628,6 +629,10 @@ def _quoted(value: str) -> str:
 
 class _MemoryBase:
     _core: _MemoryCore
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        wrap_public_methods(cls)  # a misspelt keyword raises TypeError instead of vanishing into **options
 
     @property
     def embedding_model(self) -> str:

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pydantic
 
 from .._models import BaseModel
 from .shared import CompletionUsage
 
-__all__ = ["CompletionChoice", "Completion"]
+__all__ = ["CompletionFinishReason", "Logprobs", "CompletionChoice", "Completion"]
+
+if TYPE_CHECKING:
+    CompletionFinishReason = Literal["stop", "length", "content_filter"]
+else:  # read leniently: an unknown reason is kept as sent (see types/chat.py)
+    CompletionFinishReason = str
+
+
+class Logprobs(BaseModel):
+    """Per-token log-probabilities, present when the request set `logprobs=N`."""
+
+    tokens: list[str] | None = None
+    token_logprobs: list[float | None] | None = None
+    top_logprobs: list[dict[str, float]] | None = None
+    text_offset: list[int] | None = None
 
 
 class CompletionChoice(BaseModel):
     text: str | None = None
-    index: int | None = None
-    logprobs: Any | None = None
-    finish_reason: str | None = None
+    index: int = 0
+    logprobs: Logprobs | None = None
+    finish_reason: CompletionFinishReason | None = None
 
     @pydantic.model_validator(mode="before")
     @classmethod

@@ -1,27 +1,57 @@
-"""Embedding responses (spec §2.4)."""
+"""Embedding responses (spec §2.4).
+
+The SDK asks for base64 on the wire by default (ruling 8: little-endian float32, 4 bytes a number
+instead of ~20 characters of JSON), and `embedding` is always a `list[float]`: a base64 string is
+decoded while the response is read, and a server that ignores the request and sends floats is read
+as floats. `to_numpy()` gives the whole batch as one float32 matrix.
+"""
 
 from __future__ import annotations
 
 import base64
-import struct
+import sys
+from array import array
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pydantic
 
 from .._models import BaseModel
 
-__all__ = ["Embedding", "EmbeddingUsage", "CreateEmbeddingResponse", "EmbeddingResponse"]
+if TYPE_CHECKING:
+    import numpy
+
+__all__ = ["Embedding", "EmbeddingUsage", "CreateEmbeddingResponse", "EmbeddingResponse", "decode_base64_floats"]
+
+_FLOATS = pydantic.TypeAdapter(list[float])
+
+
+def decode_base64_floats(text: str) -> list[float]:
+    """Little-endian float32 values from their base64 text."""
+    values = array("f")
+    values.frombytes(base64.b64decode(text))
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values.tolist()
+
+
+def _read_vector(value: Any) -> list[float]:
+    # A plain validator: decoded floats need no second check, a JSON list gets pydantic's.
+    if isinstance(value, str):
+        try:
+            return decode_base64_floats(value)
+        except ValueError as exc:  # binascii.Error, or a length that is not a multiple of 4
+            raise ValueError(f"embedding is neither a list of numbers nor base64 float32: {exc}") from exc
+    return _FLOATS.validate_python(value)
 
 
 class Embedding(BaseModel):
     object: str | None = None
-    embedding: list[float] | str = pydantic.Field(default_factory=list)
+    embedding: Annotated[list[float], pydantic.PlainValidator(_read_vector)] = pydantic.Field(default_factory=list)
+    """The vector, as floats whatever form it travelled in."""
     index: int | None = None
 
     def as_floats(self) -> list[float]:
-        """The vector as floats, decoding the base64 (little-endian float32) form when that was asked for."""
-        if isinstance(self.embedding, str):
-            raw = base64.b64decode(self.embedding)
-            return list(struct.unpack(f"<{len(raw) // 4}f", raw))
+        """The vector as floats (kept for code written when `embedding` could be base64 text)."""
         return self.embedding
 
 
@@ -35,6 +65,13 @@ class CreateEmbeddingResponse(BaseModel):
     data: list[Embedding] = pydantic.Field(default_factory=list)
     model: str | None = None
     usage: EmbeddingUsage | None = None
+
+    def to_numpy(self) -> numpy.ndarray[Any, numpy.dtype[numpy.float32]]:
+        """The vectors as one `(len(data), dimension)` float32 array, rows in input order (needs numpy)."""
+        import numpy
+
+        ordered = sorted(self.data, key=lambda item: item.index if item.index is not None else 0)
+        return numpy.array([item.embedding for item in ordered], dtype=numpy.float32)
 
 
 EmbeddingResponse = CreateEmbeddingResponse

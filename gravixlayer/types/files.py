@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import pydantic
 
 from .._models import BaseModel
 from ._lists import DataList
+from .shared import FilePurpose
 
 if TYPE_CHECKING:
     import pandas
 
 __all__ = ["FILE_PURPOSES", "FileObject", "FileUploadResponse", "FileList", "FileDeleteResponse"]
 
-FILE_PURPOSES: tuple[str, ...] = ("assistants", "batch", "batch_output", "fine-tune", "vision", "user_data", "evals")
+FILE_PURPOSES: tuple[str, ...] = get_args(FilePurpose)
 """The purposes the files service documents (spec §3.1); anything else is refused before sending."""
 
 

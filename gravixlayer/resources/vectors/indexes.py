@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import partial
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import quote
 
 from typing_extensions import Unpack
@@ -17,6 +17,7 @@ from ..._request import APIRequest, Step, single
 from ..._resource import AsyncAPIResource, SyncAPIResource
 from ..._types import RequestOptions
 from ..._validation import require_in, require_positive_int, require_str
+from ...types.shared import IndexType, VectorMetric, VectorType
 from ...types.vectors import IndexPage, VectorIndex, VectorIndexList
 
 __all__ = [
@@ -33,11 +34,11 @@ __all__ = [
     "find_index_step",
 ]
 
-METRICS = ("cosine", "euclidean", "dot_product")
+METRICS: tuple[str, ...] = get_args(VectorMetric)
 _METRIC_ALIASES = {"dotproduct": "dot_product", "dot-product": "dot_product", "dot": "dot_product"}
 CLOUD_PROVIDERS = {"aws": "AWS", "gcp": "GCP", "azure": "Azure", "gravix": "Gravix"}
-INDEX_TYPES = ("serverless", "dedicated")
-VECTOR_TYPES = ("dense",)
+INDEX_TYPES: tuple[str, ...] = get_args(IndexType)
+VECTOR_TYPES: tuple[str, ...] = get_args(VectorType)
 MAX_DIMENSION = 2000
 MAX_NAME_LENGTH = 255
 LIST_PAGE_SIZE = 100
@@ -197,11 +198,11 @@ class Indexes(SyncAPIResource):
         self,
         name: str,
         dimension: int,
-        metric: str = "cosine",
+        metric: VectorMetric = "cosine",
         cloud_provider: str | None = None,
         region: str | None = None,
-        vector_type: str = "dense",
-        index_type: str = "serverless",
+        vector_type: VectorType = "dense",
+        index_type: IndexType = "serverless",
         metadata: Mapping[str, Any] | None = None,
         delete_protection: bool = False,
         **options: Unpack[RequestOptions],
@@ -253,11 +254,11 @@ class AsyncIndexes(AsyncAPIResource):
         self,
         name: str,
         dimension: int,
-        metric: str = "cosine",
+        metric: VectorMetric = "cosine",
         cloud_provider: str | None = None,
         region: str | None = None,
-        vector_type: str = "dense",
-        index_type: str = "serverless",
+        vector_type: VectorType = "dense",
+        index_type: IndexType = "serverless",
         metadata: Mapping[str, Any] | None = None,
         delete_protection: bool = False,
         **options: Unpack[RequestOptions],

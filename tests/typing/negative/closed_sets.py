@@ -1,0 +1,11 @@
+"""Values outside the closed sets of the wire contract."""
+
+from __future__ import annotations
+
+from gravixlayer import GravixLayer
+
+
+def main(client: GravixLayer) -> None:
+    client.files.create(file=b"x", purpose="fine_tune")  # E
+    client.vectors.indexes.create(name="i", dimension=3, metric="cosin")  # E
+    client.embeddings.create(model="m", input="x", encoding_format="floats")  # E
