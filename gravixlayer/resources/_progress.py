@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
+
+from .._warn import warn_user
 
 __all__ = ["progress_bar"]
 
@@ -15,10 +16,9 @@ def progress_bar(enabled: bool, *, total: float | None, desc: str, unit: str = "
     try:
         from tqdm.auto import tqdm
     except ImportError:
-        warnings.warn(
+        warn_user(
             "progress=True needs tqdm (pip install tqdm, or gravixlayer[notebook]); continuing without it",
             RuntimeWarning,
-            stacklevel=4,
         )
         return None
     if unit == "B":

@@ -93,3 +93,13 @@ def test_an_explicit_format_is_never_silently_changed() -> None:
     with pytest.raises(GravixLayerBadRequestError):
         client.embeddings.create(model="m", input="x", encoding_format="base64")
     assert len(script.requests) == 1
+
+
+def test_deprecation_warnings_point_at_the_callers_line() -> None:
+    answer = {"stdout": "", "stderr": "", "exit_code": 0, "success": True}
+    script = Script(json_response(200, answer), json_response(200, answer))
+    client = GravixLayer(api_key="k", base_url="http://x", http_client=script.sync_client())
+    sid = "6f1c2a4e-2b7d-4c1e-9d3a-0b5e8f7a1c2d"
+    with pytest.warns(DeprecationWarning, match="environment= is deprecated") as record:
+        client.sandbox.sandboxes.run_command(sid, "env", environment={"A": "1"})
+    assert record[0].filename == __file__

@@ -12,7 +12,6 @@ import math
 import os
 import posixpath
 import re
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -26,6 +25,7 @@ from ..._parse import json_body, parse_model, to_model
 from ..._request import APIRequest, Step, without_none
 from ..._types import RequestOptions, TimedRequestOptions, TimeoutTypes, as_request_options
 from ..._validation import require_positive_int, require_str
+from ..._warn import warn_user
 from ...types.sandbox import (
     Execution,
     FileList,
@@ -188,10 +188,9 @@ def env_vars_argument(env_vars: Mapping[str, str] | None, **aliases: Mapping[str
     for alias, value in aliases.items():
         if value is None:
             continue
-        warnings.warn(
+        warn_user(
             f"{alias}= is deprecated and will be removed in the next minor version; use env_vars=",
             DeprecationWarning,
-            stacklevel=3,
         )
         if env_vars is not None and env_vars != value:
             raise GravixLayerValidationError(f"pass env_vars= or {alias}=, not both")

@@ -8,7 +8,6 @@ and a `with` block kills the sandbox on exit.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Coroutine, Generator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing_extensions import Unpack
 from ..._exceptions import GravixLayerNotFoundError
 from ..._resource import AsyncAPIResource, SyncAPIResource
 from ..._types import RequestOptions
+from ..._warn import warn_user
 from ...types.sandbox import (
     CodeContext,
     CodeContextDeleteResponse,
@@ -74,10 +74,9 @@ def _exit_kill_failed(sandbox_id: str, error: BaseException, body_error: BaseExc
 def _positional_order(env_vars: Any, timeout: Any) -> tuple[Any, Any]:
     """`run_code(code, language, context_id, 30)`: the order before env_vars came fourth (deprecated)."""
     if isinstance(env_vars, (int, float)) and not isinstance(env_vars, bool) and not isinstance(timeout, (int, float)):
-        warnings.warn(
+        warn_user(
             "run_code's fourth positional argument is now env_vars; pass timeout= by name",
             DeprecationWarning,
-            stacklevel=3,
         )
         return timeout, env_vars
     return env_vars, timeout
