@@ -1,6 +1,7 @@
 """Jupyter toolkit for GravixLayer: `%load_ext gravixlayer_notebook`.
 
-Loading registers `GravixMagics` (`%gravix` / `%%gravix`), tab completion for them, and rich HTML
+Loading registers `GravixMagics` (`%gravix` / `%%gravix`), tab completion for them (a matcher that,
+on their lines, answers alone), and rich HTML
 rendering of SDK responses and errors. Heavy modules (pandas, ipywidgets, GravixLayer Local) load
 only when a subcommand or widget needs them. Outside the magics, `get_client()` gives the same client
 the magics use (the cloud when `GRAVIXLAYER_API_KEY` is set, otherwise the embedded GravixLayer Local).
@@ -17,9 +18,6 @@ if TYPE_CHECKING:
 
 __all__ = ["load_ipython_extension", "unload_ipython_extension", "get_client", "GravixMagics"]
 
-_COMMANDS = ("%gravix", "%%gravix")
-
-
 def get_client() -> GravixLayer:
     """The notebook's client: explicit `%gravix config`, else GRAVIXLAYER_API_KEY, else embedded Local."""
     from ._client import get_client as _get
@@ -29,14 +27,16 @@ def get_client() -> GravixLayer:
 
 def load_ipython_extension(ipython: Any) -> None:
     """Called by `%load_ext gravixlayer_notebook`."""
-    from ._completer import complete
+    from ._completer import MATCHER_ID, make_matcher
     from ._display import register
     from ._magics import GravixMagics
 
     magics = GravixMagics(shell=ipython)
     ipython.register_magics(magics)
-    for key in _COMMANDS:
-        ipython.set_hook("complete_command", complete, str_key=key)
+    completer = getattr(ipython, "Completer", None)
+    if completer is not None:
+        completer.custom_matchers[:] = [m for m in completer.custom_matchers if getattr(m, "matcher_identifier", None) != MATCHER_ID]
+        completer.custom_matchers.append(make_matcher(ipython))
     register(ipython)
 
 
@@ -48,10 +48,11 @@ def unload_ipython_extension(ipython: Any) -> None:
     for kind in ("line", "cell"):
         manager.magics[kind].pop("gravix", None)
     manager.registry.pop("GravixMagics", None)
-    dispatcher = ipython.strdispatchers.get("complete_command")
-    if dispatcher is not None:
-        for key in _COMMANDS:
-            dispatcher.strs.pop(key, None)
+    from ._completer import MATCHER_ID
+
+    completer = getattr(ipython, "Completer", None)
+    if completer is not None:
+        completer.custom_matchers[:] = [m for m in completer.custom_matchers if getattr(m, "matcher_identifier", None) != MATCHER_ID]
     unregister(ipython)
 
 

@@ -93,6 +93,13 @@ class ClientProvider:
                 self._force_local = local
             self._drop()
 
+    def can_build_without_local(self) -> bool:
+        """True when `get()` would build a cloud client (cheap), not start the embedded Local."""
+        if self._force_local:
+            return False
+        key_env = self._key_env or "GRAVIXLAYER_API_KEY"
+        return bool(os.environ.get(key_env, "").strip())
+
     def reset(self) -> None:
         """Forget the explicit choice and the client."""
         with self._lock:

@@ -281,16 +281,18 @@ class GravixMagics(Magics):
     def model_names(self, kind: str | None = None, refresh: bool = False) -> list[str]:
         """Model ids the server offers, optionally only one type ("chat", "embedding"); cached for completion."""
         if self._models is None or refresh:
-            self._models = self._list_models()
+            self._models = self._list_models(quick=True)
         return [
             str(m["id"]) for m in self._models if m.get("id") and (kind is None or m.get("type", kind) == kind)
         ]
 
-    def _list_models(self) -> list[dict[str, Any]]:
+    def _list_models(self, quick: bool = False) -> list[dict[str, Any]]:
         from gravixlayer._parse import json_body
         from gravixlayer._request import APIRequest
 
         client = self._client()
+        if quick:  # tab completion must not hang on a slow network
+            client = client.with_options(timeout=5.0, max_retries=0)
         body = json_body(client.send(APIRequest("GET", "inference", "models")))
         items = body.get("data", []) if isinstance(body, dict) else body
         return [item for item in items or [] if isinstance(item, dict)]

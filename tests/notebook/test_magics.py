@@ -13,6 +13,7 @@ from IPython.utils.capture import capture_output
 
 from gravixlayer import GravixLayerNotFoundError
 from gravixlayer.local import LocalServer
+from gravixlayer_notebook._completer import MATCHER_ID
 from gravixlayer_notebook._magics import GravixMagics
 from gravixlayer_notebook._results import ChatResult, EmbedResult
 
@@ -33,11 +34,11 @@ def test_extension_registers_and_unregisters_the_magics(ip: InteractiveShell) ->
     ip.run_line_magic("unload_ext", "gravixlayer_notebook")
     try:
         assert "gravix" not in ip.magics_manager.magics["cell"]
-        assert "%gravix" not in ip.strdispatchers["complete_command"].strs
+        assert MATCHER_ID not in [getattr(m, "matcher_identifier", None) for m in ip.Completer.custom_matchers]
     finally:
         ip.run_line_magic("load_ext", "gravixlayer_notebook")
     assert "gravix" in ip.magics_manager.magics["cell"]
-    assert "%%gravix" in ip.strdispatchers["complete_command"].strs
+    assert MATCHER_ID in [getattr(m, "matcher_identifier", None) for m in ip.Completer.custom_matchers]
 
 
 def test_config_traitlets_are_reachable_with_percent_config(ip: InteractiveShell, magics: GravixMagics) -> None:
