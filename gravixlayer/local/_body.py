@@ -171,6 +171,6 @@ def validate_json(raw: bytes | bytearray, model: type[M]) -> M:
 async def parse_body(request: Request, model: type[M], *, max_bytes: int | None = None) -> M:
     """Read, parse and validate the JSON body of ``request`` as ``model``."""
     raw = await read_buffer(request, max_bytes)
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise LocalAPIError(400, "invalid_json", "request body is empty; expected a JSON object")
     return validate_json(raw, model)

@@ -30,6 +30,8 @@ __all__ = [
     "MAX_DEPTH",
     "check_json",
     "check_name",
+    "decode_body",
+    "decode_body",
     "loads",
     "has_control",
 ]
@@ -140,17 +142,20 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON (only finite numbers are)")
 
 
+def decode_body(raw: bytes | bytearray) -> str:
+    """The body as text; 400 ``invalid_json`` if it is not UTF-8 (an encoded surrogate is not)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LocalAPIError(400, "invalid_json", f"request body is not valid UTF-8 (byte {exc.start})") from None
+
+
 def loads(raw: bytes | bytearray | str) -> Any:
     """Strict JSON: 400 ``invalid_json`` for bad syntax or UTF-8, 400 ``invalid_request`` for bad values.
 
-    Accepts the body as read (a ``bytearray`` avoids one copy of a large body).
+    Given text, the caller can drop the raw body before parsing, so a large body is held once.
     """
-    try:
-        text = raw if isinstance(raw, str) else raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise LocalAPIError(
-            400, "invalid_json", f"request body is not valid UTF-8 (byte {exc.start})"
-        ) from None
+    text = raw if isinstance(raw, str) else decode_body(raw)
     try:
         data = json.loads(text, parse_constant=_no_constant)
     except ValueError as exc:

@@ -28,6 +28,7 @@ would cost as much as the search; everything heavier runs in worker threads.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -45,7 +46,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from .._body import MAX_JSON_BYTES, read_buffer
-from .._validate import check_name
+from .._validate import check_name, decode_body
 from .._validate import loads as strict_loads
 from ..embedding import Embedder
 from ..errors import LocalAPIError
@@ -82,6 +83,7 @@ _INLINE_JSON_BYTES = 256 * 1024
 
 CLOUD_PROVIDERS = {"aws": "AWS", "gcp": "GCP", "azure": "Azure", "gravix": "Gravix"}
 INDEX_TYPES = ("serverless", "dedicated")
+_QUERY_INT = re.compile(r"-?[0-9]{1,18}")
 _METRIC_ALIASES = {"dotproduct": "dot_product", "dot-product": "dot_product"}
 
 SCHEMA = [
@@ -238,10 +240,12 @@ def _store_json(value: Any) -> str:
 
 async def _body(request: Request, max_bytes: int = MAX_JSON_BYTES) -> dict[str, Any]:
     raw = await read_buffer(request, max_bytes)
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise _bad("request body is empty; expected a JSON object", "invalid_json")
-    data = strict_loads(raw) if len(raw) <= _INLINE_JSON_BYTES else await _run(strict_loads, raw)
-    del raw
+    text = decode_body(raw)
+    del raw  # a large body is held once: as text, while it is parsed
+    data = strict_loads(text) if len(text) <= _INLINE_JSON_BYTES else await _run(strict_loads, text)
+    del text
     if not isinstance(data, dict):
         raise _bad("request body must be a JSON object", "invalid_json")
     return data
@@ -468,8 +472,8 @@ async def list_indexes(request: Request) -> Response:
     for key in ("page", "page_size"):
         raw = request.query_params.get(key)
         if raw is not None:
-            if not raw.strip().lstrip("-").isdigit():
-                raise _bad(f"{key}: must be an integer, got {raw!r}")
+            if not _QUERY_INT.fullmatch(raw.strip()):
+                raise _bad(f"{key}: must be an integer, got {raw[:40]!r}")
             params[key] = int(raw)
     page = _get_int(params, "page", 1, 1, 10**9)
     page_size = _get_int(params, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
