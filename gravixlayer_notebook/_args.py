@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -145,34 +146,63 @@ def parse(sub: str, tokens: Sequence[str]) -> argparse.Namespace:
     return parser_for(sub).parse_args(list(tokens))
 
 
+WIDTH = 88  # help lines never exceed this, and wrap only between words
+
+
+def _entry(left: str, text: str, indent: int) -> list[str]:
+    """`left` then `text` wrapped at word boundaries, continuation lines aligned under the text."""
+    pad = " " * indent
+    first = left.ljust(indent) if len(left) < indent else left + "\n" + pad
+    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=pad, break_long_words=False,
+                         break_on_hyphens=False) or [left]  # fmt: skip
+
+
 def usage(sub: str) -> str:
     p = parser_for(sub)
-    lines = [p.format_usage().strip().replace("usage: ", "")]
+    usage_line = " ".join(p.format_usage().replace("usage: ", "").split())
+    lines = textwrap.wrap(usage_line, WIDTH, subsequent_indent="    ", break_long_words=False, break_on_hyphens=False)
     for action in p._actions:
         names = ", ".join(action.option_strings) or action.dest
         if action.metavar and action.option_strings:
             names += f" {action.metavar}"
-        lines.append(f"    {names:<26} {action.help or ''}")
+        lines += "\n".join(_entry(f"    {names}", action.help or "", 32)).split("\n")
     return "\n".join(lines)
 
 
-HELP = """\
-%gravix / %%gravix: GravixLayer from a notebook cell.
+_SUMMARY = (
+    ("%%gravix chat [MODEL] [options]", "the cell is the prompt; the answer streams in and renders as Markdown; "
+     "the conversation continues across cells (--new starts over)"),
+    ("%%gravix complete [MODEL]", "legacy text completion of the cell"),
+    ("%%gravix embed [MODEL]", "embed the cell (--lines: each line) -> vectors, .to_pandas()"),
+    ("%gravix models", "models the server offers (chat and embedding)"),
+    ("%gravix deployments [--widget]", "your deployments (table, or the interactive browser)"),
+    ("%gravix hardware [--widget]", "GPU catalogue with prices (table, or the pricing explorer)"),
+    ("%gravix files", "your uploaded files"),
+    ("%gravix config [...]", "where the client comes from (--api-key-env NAME, --base-url URL, --local) "
+     "and the settings in force"),
+    ("%gravix history", "the conversation as a DataFrame; %gravix reset forgets it"),
+    ("%gravix help [SUBCOMMAND]", "this text, or one subcommand's options"),
+)  # fmt: skip
 
-  %%gravix chat [MODEL] [options]   the cell is the prompt; the answer streams in and renders as Markdown;
-                                    the conversation continues across cells (--new starts over)
-  %%gravix complete [MODEL]         legacy text completion of the cell
-  %%gravix embed [MODEL]            embed the cell (--lines: each line) -> vectors, .to_pandas()
-  %gravix models                    models the server offers (chat and embedding)
-  %gravix deployments [--widget]    your deployments (table, or the interactive browser)
-  %gravix hardware [--widget]       GPU catalogue with prices (table, or the pricing explorer)
-  %gravix files                     your uploaded files
-  %gravix config [...]              where the client comes from: --api-key-env NAME, --base-url URL, --local
-  %gravix history                   the conversation as a DataFrame;  %gravix reset  forgets it
-  %gravix help [SUBCOMMAND]         this text, or one subcommand's options
+_NOTES = (
+    "Interpolation: {name} in a cell is replaced by the variable's value (str(value)) when `name` is "
+    "defined; {{name}} gives the literal text {name}; every other brace stays as written; "
+    "--no-interpolate turns it off. On the magic's own line, $name and {name} expand as in any IPython magic.",
+    "-o NAME stores the result in a variable; the result is also the cell's value (Out[n]).",
+    "Settings: %config GravixMagics (default_model, embedding_model, stream, max_history, format, "
+    "short_errors).",
+    "The client: %gravix config --api-key-env NAME, else $GRAVIXLAYER_API_KEY, else the embedded "
+    "GravixLayer Local.",
+)
 
-Interpolation: {name} in a cell is replaced by the variable's value (str(value)) when `name` is defined;
-{{name}} gives the literal text {name}; every other brace stays as written; --no-interpolate turns it off.
--o NAME stores the result in a variable; the result is also the cell's value (Out[n]).
-Settings: %config GravixMagics (default_model, embedding_model, stream, max_history, format, short_errors).
-The client: %gravix config --api-key-env NAME, else $GRAVIXLAYER_API_KEY, else the embedded GravixLayer Local."""
+
+def _help() -> str:
+    lines = ["%gravix / %%gravix: GravixLayer from a notebook cell.", ""]
+    for left, text in _SUMMARY:
+        lines += _entry(f"  {left}", text, 36)
+    for note in _NOTES:
+        lines += [""] + textwrap.wrap(note, WIDTH, break_long_words=False, break_on_hyphens=False)
+    return "\n".join(lines)
+
+
+HELP = _help()

@@ -7,10 +7,11 @@ is HTML-escaped, embeddings are shortened, and the API key in use is masked wher
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ._html import esc, html_card, html_table, redact, short_value
+from ._html import esc, html_card, html_table, plural, redact, short_value
 
 __all__ = ["model_html", "model_markdown", "error_html", "error_markdown", "register", "unregister", "table_of"]
 
@@ -73,6 +74,23 @@ def _list_field(obj: Any) -> tuple[str, list[Any]] | None:
     return None
 
 
+_SINGULAR = {"data": "", "hits": "hit", "results": "result", "indexes": "index", "vectors": "vector",
+             "sandboxes": "sandbox", "templates": "template", "files": "file", "memories": "memory"}  # fmt: skip
+
+
+def _noun(obj: Any, field: str) -> str:
+    """What one item of a list response is called: `DeploymentList.data` -> "deployment"."""
+    noun = _SINGULAR.get(field, field)
+    if noun:
+        return noun
+    name = re.sub(r"(List|Response|Page)$", "", type(obj).__name__) or "item"
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
+
+
+def _count(obj: Any, field: str, items: list[Any]) -> str:
+    return plural(len(items), _noun(obj, field))
+
+
 def _own_markdown(obj: Any) -> Callable[[], str] | None:
     method = getattr(type(obj), "_repr_markdown_", None)
     return getattr(obj, "_repr_markdown_", None) if method is not None else None
@@ -87,7 +105,8 @@ def model_html(obj: Any) -> str | None:
         name, items = listed
         cols, rows = table_of(items)
         rest = {k: v for k, v in _fields(obj).items() if k != name and not isinstance(v, list)}
-        head = html_card(f"{title}: {len(items)} {name}", rest) if rest else f"<div><b>{esc(title)}</b>: {len(items)} {esc(name)}</div>"
+        count = _count(obj, name, items)
+        head = html_card(f"{title}: {count}", rest) if rest else f"<div><b>{esc(title)}</b>: {esc(count)}</div>"
         table = html_table(cols, rows, limit=_DISPLAY_LIMIT, footer="to_pandas() gives all rows" if hasattr(obj, "to_pandas") else None) if cols else ""
         text = head + table
     else:
@@ -109,7 +128,7 @@ def model_markdown(obj: Any) -> str:
     if listed is not None:
         name, items = listed
         cols, rows = table_of(items)
-        lines = [f"**{title}**: {len(items)} {name}", ""]
+        lines = [f"**{title}**: {_count(obj, name, items)}", ""]
         if cols:
             lines.append("| " + " | ".join(cols) + " |")
             lines.append("|" + "---|" * len(cols))
@@ -147,9 +166,29 @@ def error_markdown(exc: BaseException) -> str:
     return redact(text, _secret())
 
 
-_TARGETS: tuple[tuple[str, str, Callable[[Any], str | None], Callable[[Any], str]], ...] = (
+def _no_markdown(obj: Any) -> None:
+    return None  # HTML (and plain text) only: Markdown would outrank nothing and lose the layout
+
+
+def _execution_html(obj: Any) -> str:
+    from ._execution import execution_html
+
+    return redact(execution_html(obj), _secret())
+
+
+def _execution_plain(obj: Any, p: Any, cycle: bool) -> None:
+    from ._execution import execution_text
+
+    p.text(redact(execution_text(obj), _secret()))
+
+
+_TARGETS: tuple[tuple[str, str, Callable[[Any], str | None], Callable[[Any], str | None]], ...] = (
     ("gravixlayer._models", "BaseModel", model_html, model_markdown),
     ("gravixlayer._exceptions", "GravixLayerError", error_html, error_markdown),
+    ("gravixlayer.types.sandbox", "Execution", _execution_html, _no_markdown),
+)
+_PLAIN: tuple[tuple[str, str, Callable[[Any, Any, bool], None]], ...] = (
+    ("gravixlayer.types.sandbox", "Execution", _execution_plain),
 )
 
 
@@ -159,12 +198,16 @@ def register(shell: Any) -> None:
     for module, name, html_fn, md_fn in _TARGETS:
         formatters["text/html"].for_type_by_name(module, name, html_fn)
         formatters["text/markdown"].for_type_by_name(module, name, md_fn)
+    for module, name, plain_fn in _PLAIN:
+        formatters["text/plain"].for_type_by_name(module, name, plain_fn)
 
 
 def unregister(shell: Any) -> None:
     formatters = shell.display_formatter.formatters
-    for module, name, _, _ in _TARGETS:
-        for mime in ("text/html", "text/markdown"):
+    entries: list[tuple[str, str, tuple[str, ...]]] = [(m, n, ("text/html", "text/markdown")) for m, n, _, _ in _TARGETS]
+    entries += [(m, n, ("text/plain",)) for m, n, _ in _PLAIN]
+    for module, name, mimes in entries:
+        for mime in mimes:
             try:
                 formatters[mime].pop(f"{module}.{name}")
             except KeyError:

@@ -10,13 +10,34 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["esc", "short_value", "html_table", "text_table", "html_card", "redact"]
+__all__ = ["esc", "short_value", "html_table", "text_table", "html_card", "redact", "plural", "cut"]
 
 _MAX_CELL = 200
 
 
 def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
+
+
+_IRREGULAR = {"index": "indexes", "memory": "memories", "sandbox": "sandboxes", "data": "data", "entry": "entries"}
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 deployment`, `2 deployments`, `0 memories`: the count with the noun in the right number."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {_IRREGULAR.get(noun, noun + 's')}"
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` shortened to at most `limit` characters at a word boundary, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    space = head.rfind(" ")
+    if space >= limit // 2:  # a word boundary not too far back; else cut inside one very long word
+        head = head[:space]
+    return head.rstrip(" ,;:") + "\u2026"
 
 
 def short_value(value: Any, limit: int = _MAX_CELL) -> str:
@@ -34,8 +55,7 @@ def short_value(value: Any, limit: int = _MAX_CELL) -> str:
         text = ", ".join(f"{k}={short_value(v, 40)}" for k, v in value.items())
     else:
         text = str(value)
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+    return cut(" ".join(text.split()), limit)
 
 
 def redact(text: str, secret: str | None) -> str:

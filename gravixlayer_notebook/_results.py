@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ._html import esc, html_table, short_value, text_table
+from ._html import esc, html_table, plural, short_value, text_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -149,12 +149,12 @@ class EmbedResult:
         return [[i, t, len(v), v] for i, (t, v) in enumerate(zip(self.texts, self.vectors, strict=False))]
 
     def __repr__(self) -> str:
-        return f"EmbedResult(model={self.model!r}, {len(self.vectors)} vectors x {self.dimensions} dims)\n" + text_table(
+        return f"EmbedResult(model={self.model!r}, {plural(len(self.vectors), 'vector')} x {self.dimensions} dims)\n" + text_table(
             ["#", "text", "dims", "embedding"], self._rows(), limit=20
         )
 
     def _repr_html_(self) -> str:
-        head = f"<div><b>{len(self.vectors)} embeddings</b> &middot; {esc(self.model or '')} &middot; {self.dimensions} dimensions</div>"
+        head = f"<div><b>{plural(len(self.vectors), 'embedding')}</b> &middot; {esc(self.model or '')} &middot; {self.dimensions} dimensions</div>"
         return head + html_table(["#", "text", "dims", "embedding"], self._rows(), limit=20)
 
 

@@ -58,4 +58,5 @@ class Text:
         return self.text
 
     def _repr_html_(self) -> str:
-        return f'<pre style="white-space:pre-wrap">{esc(self.text)}</pre>'
+        # wrap only between words, as the text itself does (Lab's default may break anywhere in a word)
+        return f'<pre style="white-space:pre-wrap;word-break:normal;overflow-wrap:normal">{esc(self.text)}</pre>'

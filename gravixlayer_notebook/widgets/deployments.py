@@ -12,7 +12,7 @@ from typing import Any
 import ipywidgets as w
 from traitlets import Bool, Dict, Float, List, Unicode, observe
 
-from .._html import esc, html_card
+from .._html import esc, html_card, plural
 from ._base import Browser, button
 
 __all__ = ["DeploymentsBrowser", "PENDING"]
@@ -94,7 +94,7 @@ class DeploymentsBrowser(Browser):
         self._details = {d.deployment_id or "": d.to_dict(exclude_none=True) for d in deployments}
         self.rows = [_row(d) for d in deployments]
         pending = sum(1 for r in self.rows if r["status"].lower() in PENDING)
-        self._ok(f"{len(self.rows)} deployments" + (f", {pending} still starting (auto-refresh on)" if pending else ""))
+        self._ok(plural(len(self.rows), "deployment") + (f", {pending} still starting (auto-refresh on)" if pending else ""))
         self._schedule(pending > 0)
 
     def select(self, deployment_id: str) -> None:
@@ -127,7 +127,7 @@ class DeploymentsBrowser(Browser):
         if self.selected == target:
             self.selected = ""
         self.refresh()
-        self._ok(f"deleted {name}; {len(self.rows)} deployments left")
+        self._ok(f"deleted {name}; {plural(len(self.rows), 'deployment')} left")
 
     def cancel_delete(self) -> None:
         self.pending_delete = ""

@@ -8,7 +8,7 @@ from typing import Any
 import ipywidgets as w
 from traitlets import Bool, CaselessStrEnum, Dict, Float, Int, List, Unicode, observe
 
-from .._html import esc
+from .._html import esc, plural
 from ._base import Browser, button
 
 __all__ = ["HardwareExplorer", "estimate_cost"]
@@ -98,7 +98,7 @@ class HardwareExplorer(Browser):
         self._gpu.options = [(f"{r['name']} (${r['pricing']:.2f}/h)", r["gpu"]) for r in self.rows]
         if self.rows and self.gpu not in {r["gpu"] for r in self.rows}:
             self.gpu = self._gpu.value = self.rows[0]["gpu"]
-        self._ok(f"{len(self.rows)} GPU types")
+        self._ok(plural(len(self.rows), "GPU type"))
 
     def price_of(self, gpu: str) -> float | None:
         return next((r["pricing"] for r in self.rows if r["gpu"] == gpu), None)
