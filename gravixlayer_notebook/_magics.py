@@ -191,7 +191,7 @@ class GravixMagics(Magics):
             return output_updates_in_place(self.shell)
         return bool(self.stream)
 
-    def _answer(self, args: Any, fmt: str, create: Any, text_of: Any, prompt_texts: list[str]) -> dict[str, Any]:
+    def _answer(self, args: Any, fmt: str, create: Any, prompt_texts: list[str]) -> dict[str, Any]:
         """Ask for the answer (streamed where the front end shows it in place) and read it into one shape."""
         if not self._live(args):
             return whole_answer(create(stream=False), prompt_texts=prompt_texts)
@@ -201,7 +201,7 @@ class GravixMagics(Magics):
         handle = display(Live("", fmt), display_id=True)  # type: ignore[no-untyped-call]
         show = (lambda text: handle.update(Live(text, fmt))) if handle is not None else None
         try:
-            return read_stream(stream, text_of, prompt_texts=prompt_texts, show=show, timings=self.timings)
+            return read_stream(stream, prompt_texts=prompt_texts, show=show, timings=self.timings)
         finally:
             if handle is not None:
                 handle.update(BLANK, raw=True)
@@ -230,7 +230,7 @@ class GravixMagics(Magics):
             return client.chat.completions.create(model=model, messages=messages, stream=stream, **extra, **params)
 
         texts = [m["content"] for m in messages]
-        info = self._answer(args, fmt, create, lambda choice: choice.delta.content, texts)
+        info = self._answer(args, fmt, create, texts)
         result = ChatResult(
             text=info["text"], model=info["model"] or model, format=fmt, usage=info["usage"],
             request_id=info["request_id"], finish_reason=info["finish_reason"], interrupted=info["interrupted"],
@@ -259,7 +259,7 @@ class GravixMagics(Magics):
             extra = {"extra_body": {"stream_options": {"include_usage": True}}} if stream else {}
             return client.completions.create(model=model, prompt=prompt, stream=stream, **extra, **params)
 
-        info = self._answer(args, fmt, create, lambda choice: choice.text, [prompt])
+        info = self._answer(args, fmt, create, [prompt])
         return ChatResult(
             text=info["text"], model=info["model"] or model, format=fmt, usage=info["usage"],
             request_id=info["request_id"], finish_reason=info["finish_reason"], interrupted=info["interrupted"],

@@ -45,12 +45,13 @@ BLANK = {"text/plain": ""}
 
 
 def _usage_dict(usage: Any) -> dict[str, Any] | None:
-    return usage.to_dict(exclude_none=True) if usage is not None else None
+    if usage is None:
+        return None
+    return usage.to_dict(exclude_none=True) if hasattr(usage, "to_dict") else {k: v for k, v in dict(usage).items() if v is not None}
 
 
 def read_stream(
     stream: Any,
-    text_of: Callable[[Any], str | None],
     *,
     prompt_texts: Sequence[str],
     show: Callable[[str], None] | None = None,
@@ -58,43 +59,32 @@ def read_stream(
 ) -> dict[str, Any]:
     """Consume `stream` (closing it however we leave); Ctrl-C keeps the partial text.
 
-    `show(text_so_far)` is called on the first token and then at most every UPDATE_INTERVAL seconds.
+    `show(text_so_far)` is called on the first piece and then at most every UPDATE_INTERVAL seconds.
+    A finished stream is summed up by the SDK (`Stream.get_final_completion()`), so it yields exactly
+    what a non-streamed call would: the same reader (`whole_answer`) takes it from there.
     """
     parts: list[str] = []
-    chunks = 0
-    info: dict[str, Any] = {"interrupted": False, "finish_reason": None, "model": None, "usage": None}
     last = 0.0
     try:
-        for chunk in stream:
-            info["model"] = getattr(chunk, "model", None) or info["model"]
-            usage = getattr(chunk, "usage", None)
-            if usage is not None:
-                info["usage"] = _usage_dict(usage)
-            if not chunk.choices:
-                continue
-            choice = chunk.choices[0]
-            info["finish_reason"] = choice.finish_reason or info["finish_reason"]
-            piece = text_of(choice)
-            if not piece:
-                continue
+        for piece in stream.text_deltas():
             parts.append(piece)
-            chunks += 1
             if show is not None:
                 now = time.perf_counter()
-                if chunks == 1 or now - last >= UPDATE_INTERVAL:
+                if len(parts) == 1 or now - last >= UPDATE_INTERVAL:
                     show("".join(parts))
                     last = now
                     if timings is not None:
                         timings.setdefault("first_token_shown", time.perf_counter())
+        final = stream.get_final_completion()
     except KeyboardInterrupt:
-        info["interrupted"] = True
-        info["finish_reason"] = "interrupted"
+        return {
+            "text": "".join(parts), "model": None, "usage": _counted(prompt_texts, len(parts)),
+            "finish_reason": "interrupted", "interrupted": True, "request_id": stream.request_id,
+        }  # fmt: skip
     finally:
         stream.close()
-    info["text"] = "".join(parts)
-    info["request_id"] = getattr(stream, "request_id", None)
-    if not info["usage"] or info["usage"].get("total_tokens") is None:
-        info["usage"] = _counted(prompt_texts, chunks)
+    info = whole_answer(final, prompt_texts=prompt_texts, pieces=len(parts))
+    info["request_id"] = info["request_id"] or stream.request_id
     return info
 
 
@@ -108,13 +98,16 @@ def _counted(prompt_texts: Iterable[str], completion_chunks: int) -> dict[str, A
     }
 
 
-def whole_answer(response: Any, *, prompt_texts: Sequence[str]) -> dict[str, Any]:
-    """A non-streamed chat or completion answer in the shape `read_stream` returns."""
+def whole_answer(response: Any, *, prompt_texts: Sequence[str], pieces: int | None = None) -> dict[str, Any]:
+    """A chat or completion answer (non-streamed, or a stream summed up) as the magics keep it.
+
+    Without usage from the server, it is counted: `pieces` streamed chunks, else the answer's words.
+    """
     choice = response.choices[0] if response.choices else None
     text = response.text
     usage = _usage_dict(response.usage)
     if not usage or usage.get("total_tokens") is None:
-        usage = _counted(prompt_texts, count_tokens(text))
+        usage = _counted(prompt_texts, pieces if pieces is not None else count_tokens(text))
     return {
         "text": text,
         "model": response.model,
