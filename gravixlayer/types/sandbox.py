@@ -233,6 +233,10 @@ class FileList(_Listing):
     def names(self) -> list[str]:
         return [entry.name for entry in self.files]
 
+    def __contains__(self, item: object) -> bool:
+        """An entry, an entry's name (older vendor SDKs listed names: `"a.txt" in listing`) or a set field."""
+        return item in self.files or item in self.names() or self._has_key(item)
+
 
 class FileReadResponse(BaseModel):
     content: str

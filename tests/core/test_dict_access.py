@@ -61,6 +61,7 @@ def test_lists_index_by_position_and_by_name() -> None:
     assert files["data"][0]["filename"] == "a.jsonl" and files[0].id == "f1" and "data" in files
     listing = SandboxFileList.model_validate({"files": [{"name": "a", "size": 1, "is_dir": False}]})
     assert listing["files"][0]["name"] == "a" and listing[0].name == "a" and "files" in listing
+    assert "a" in listing and "b" not in listing  # by name, as code written for name lists asks
 
 
 def test_a_list_of_ids_answers_membership_about_its_ids() -> None:
