@@ -79,14 +79,19 @@ def test_cookbook_create_with_options_and_commands(program_env: LocalServer) -> 
 def test_client_shortcuts(program_env: LocalServer) -> None:
     client = GravixLayer()
     sandbox = client.sandbox.create(template="python-base-v1")  # provider/region: documented defaults
-    try:
-        assert sandbox.info.provider in (None, "aws") and sandbox.status == "running"
-        assert sandbox.sandbox_id in [s.sandbox_id for s in client.sandbox.list()]
-        again = client.sandbox.get(sandbox.sandbox_id)
-        assert isinstance(again, Sandbox) and again.run_command("echo", ["hi"]).stdout == "hi\n"
-    finally:
-        killed = client.sandbox.kill(sandbox.sandbox_id)
+    assert sandbox.info.provider in (None, "aws") and sandbox.status == "running"
+    assert sandbox.sandbox_id in [s.sandbox_id for s in client.sandbox.list()]
+    again = client.sandbox.get(sandbox.sandbox_id)
+    assert isinstance(again, Sandbox) and again.run_command("echo", ["hi"]).stdout == "hi\n"
+    killed = client.sandbox.kill(sandbox.sandbox_id)
     assert killed.message and _status(client, sandbox.sandbox_id) in ("stopped", "gone")
+
+    other = client.sandbox.create()
+    with Sandbox.connect(other.sandbox_id) as attached:  # another process attaching by id
+        attached.write_file("from-elsewhere.txt", "x")
+        assert "from-elsewhere.txt" in other.list_files()
+    # Leaving the `with Sandbox.connect(...)` block killed it, as leaving `with Sandbox.create(...)` does.
+    assert _status(client, other.sandbox_id) in ("stopped", "gone")
     client.close()
 
 
