@@ -130,10 +130,13 @@ def _check(value: Any, depth: int) -> None:
         _check(dict(value), depth)
 
 
-def check_json(value: Any, where: str = "") -> None:
-    """Refuse (400 naming the place) a non-finite number, an invalid string or too deep a nesting."""
+def check_json(value: Any, where: str = "", depth: int = 0) -> None:
+    """Refuse (400 naming the place) a non-finite number, an invalid string or too deep a nesting.
+
+    ``depth``: how deep ``value`` already sits in the body (for a part checked on its own).
+    """
     try:
-        _check(value, 0)
+        _check(value, depth)
     except _Bad as exc:
         raise LocalAPIError(400, "invalid_request", f"{_path(where, exc.path)}: {exc.problem}") from None
 

@@ -390,3 +390,44 @@ def test_any_unicode_file_name_downloads_under_its_name(http: httpx.Client, name
         assert unquote(encoded, errors="strict") == uploaded.json()["filename"]
     finally:
         http.delete(f"/v1/files/{file_id}")
+
+
+# -- upsert bodies are decoded item by item: same answers as a whole parse ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (b' \n{ "vectors" :\t[ {"id":"ws","embedding":[1, 2.5, -3e-2]} ] , "namespace" : "n" }\r\n', 200),
+        (b'{"vectors":[],"vectors":[{"id":"dup","values":[1,2,3]}]}', 200),
+        (b'{"other":{"x":[1,2]},"vectors":[{"id":"later","embedding":[0,0,1]}]}', 200),
+        (b'{"vectors":[{"id":"a","embedding":[1,2,3]}]} trailing', 400),
+        (b'{"vectors":[{"id":"a","embedding":[1,2,3]},]}', 400),
+        (b'{"vectors":[{"id":"a","embedding":[1,2,3]}', 400),
+        (b'{"vectors":[{"id":"a","embedding":[1,2,3]}] "x":1}', 400),
+        (b"{vectors:[]}", 400),
+        (b"[1,2,3]", 400),
+        (b'"vectors"', 400),
+        (b'{"vectors":[{"id":"a","embedding":[1,2]}]}', 400),
+        (b'{"vectors":[{"id":"a","embedding":[1,2,true]}]}', 400),
+        (b'{"vectors":[{"id":"a","embedding":"1,2,3"}]}', 400),
+        (b'{"vectors":[{"id":"a","embedding":[1,2,NaN]}]}', 400),
+        (b'{"vectors":{"id":"a"}}', 400),
+        (b'{"\\ud800":1,"vectors":[{"id":"a","embedding":[1,2,3]}]}', 400),
+    ],
+)
+def test_upsert_bodies_of_every_shape(http: httpx.Client, index: str, raw: bytes, status: int) -> None:
+    before = snapshot(http)
+    response = http.post(f"/v1/vectors/{index}/upsert", content=raw)
+    check_refusal(response)
+    assert response.status_code == status, response.text
+    if status >= 400:
+        assert snapshot(http) == before
+
+
+def test_an_oversized_batch_is_refused_at_the_first_item_too_many(http: httpx.Client, index: str) -> None:
+    items = b",".join(b'{"id":"b%d","embedding":[1,2,3]}' % i for i in range(1001))
+    answer = refused(http, "POST", f"/v1/vectors/{index}/batch", b'{"vectors":[' + items + b"]}")
+    assert "at most 1000" in answer["error"]
+    answer = refused(http, "POST", f"/v1/vectors/{index}/batch", b'{"junk":[' + b"0," * 2_300_000 + b"0]}")
+    assert "more than" in answer["error"]

@@ -32,7 +32,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -51,6 +51,8 @@ from .._validate import loads as strict_loads
 from ..embedding import Embedder
 from ..errors import LocalAPIError
 from ..storage import Storage, tenant_of
+from ..upsert_body import embeddings as _embeddings
+from ..upsert_body import parse_upsert
 from ..vector_index import METRICS, IndexMatrix
 
 if TYPE_CHECKING:
@@ -238,6 +240,20 @@ def _store_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
+async def _upsert_body(request: Request, dimension: int | None) -> dict[str, Any]:
+    """An upsert body, decoded item by item (``upsert_body``): text plus float32 rows, never a
+    Python object per number. ``dimension`` None (text routes): embeddings are not converted."""
+    raw = await read_buffer(request, MAX_UPSERT_BYTES)
+    if not raw or raw.isspace():
+        raise _bad("request body is empty; expected a JSON object", "invalid_json")
+    text = decode_body(raw)
+    del raw
+    max_values = MAX_BATCH * (MAX_DIMENSION + 256)
+    if len(text) <= _INLINE_JSON_BYTES:
+        return parse_upsert(text, dimension, MAX_BATCH, max_values)
+    return await _run(parse_upsert, text, dimension, MAX_BATCH, max_values)
+
+
 async def _body(request: Request, max_bytes: int = MAX_JSON_BYTES) -> dict[str, Any]:
     raw = await read_buffer(request, max_bytes)
     if not raw or raw.isspace():
@@ -328,36 +344,6 @@ def _cloud_provider(value: Any) -> str:
     if provider is None:
         raise _bad(f"cloud_provider: must be one of AWS, GCP, Azure, Gravix (any case), got {value!r}")
     return provider
-
-
-_NUMBER_TYPES = frozenset({float, int})
-
-
-def _embeddings(raw: Sequence[Any], dimension: int, label: Callable[[int], str]) -> FloatArray:
-    """``raw`` (lists of numbers) as an ``(n, dimension)`` float32 matrix, or a 400 naming the bad item.
-
-    JSON types are strict: ``true`` or ``"1"`` is not a number (one C-level type pass per row).
-    """
-    for i, values in enumerate(raw):
-        if not isinstance(values, list) or not values:
-            raise _bad(f"{label(i)}: must be a non-empty list of numbers")
-        if not set(map(type, values)) <= _NUMBER_TYPES:
-            bad = next(v for v in values if type(v) not in _NUMBER_TYPES)
-            raise _bad(f"{label(i)}: must contain only numbers, found {bad!r}")
-        if len(values) != dimension:
-            raise _bad(
-                f"{label(i)}: has {len(values)} values but the index dimension is {dimension}", "dimension_mismatch"
-            )
-    try:
-        with np.errstate(over="ignore", invalid="ignore"):
-            matrix = np.array(raw, dtype=np.float64).astype(np.float32)
-    except OverflowError:  # an integer beyond float64
-        raise _bad(f"{label(0)}: holds a number too large for float32") from None
-    finite = np.isfinite(matrix).all(axis=1)
-    if not finite.all():
-        bad_row = int(np.argmin(finite))
-        raise _bad(f"{label(bad_row)}: every value must be a finite number within float32 range")
-    return np.ascontiguousarray(matrix)
 
 
 # -- rows to wire objects --------------------------------------------------------------------------
@@ -643,25 +629,33 @@ def _write(
         state.upsert([item["id"] for item in items], matrix, [item["metadata"] for item in items])
 
 
+def _label(text: str) -> Callable[[int], str]:
+    return lambda _: text
+
+
+def _stack(rows: list[Any], dimension: int, items: list[dict[str, Any]]) -> FloatArray:
+    """The float32 rows ``_upsert_body`` made, as one matrix; an item whose embedding was not a list
+    gets the same 400 as anywhere else."""
+    for row, item in zip(rows, items, strict=True):
+        if not isinstance(row, np.ndarray):
+            _embeddings([row], dimension, _label(f"vectors[{item['position']}].embedding"))
+    return np.stack(rows) if rows else np.empty((0, dimension), dtype=np.float32)
+
+
 def _upsert_handler(*, text: bool, single: bool) -> Callable[[Request], Any]:
     async def handler(request: Request) -> Response:
         tenant = tenant_of(request)
         storage, store = _storage(request), _store(request)
         index = await _index(request, tenant)
-        body = await _body(request, MAX_UPSERT_BYTES)
+        dimension = index.dimension
+        body = await _upsert_body(request, None if text else dimension)
         items = _read_items(body, text=text)
         del body
-        dimension = index.dimension
         tokens: int | None = None
         if text:
             matrix, tokens = await _run(_embed_items, request.app.state.embedder, items, dimension)
         else:
-            matrix = await _run(
-                _embeddings,
-                [item["embedding"] for item in items],
-                dimension,
-                lambda i: f"vectors[{items[i]['position']}].embedding",
-            )
+            matrix = _stack([item["embedding"] for item in items], dimension, items)
         await _run(_write, storage, store, tenant, index, items, matrix)
         answer: dict[str, Any] = {"upserted_count": len(items), "failed_count": 0, "errors": []}
         if single:
