@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from ._config import default_data_dir
+from ._config import KEYS_ENV, default_data_dir, keys_from_env, read_key_file
 from ._server import LocalServer, generate_api_key
 from .model_resolution import parse_alias
 
@@ -31,8 +31,26 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         dest="api_keys",
         metavar="KEY",
-        help="accepted API key; repeat for several tenants "
-        "(default: $GRAVIXLAYER_API_KEY, else a generated key shown once)",
+        help="accepted API key; repeat for several tenants. Prefer --api-key-file or $"
+        + KEYS_ENV
+        + ": a key on the command line is visible to every local user "
+        "(default: those, else $GRAVIXLAYER_API_KEY, else a generated key shown once)",
+    )
+    parser.add_argument(
+        "--api-key-file",
+        type=Path,
+        metavar="PATH",
+        help="file of accepted API keys, one per line (mode 600: it must not be readable by others)",
+    )
+    parser.add_argument(
+        "--sandbox-disk-mb", type=int, default=2048, metavar="MB", help="disk each sandbox may fill (default 2048)"
+    )
+    parser.add_argument(
+        "--sandbox-isolation",
+        default="auto",
+        choices=["auto", "require", "namespaces", "namespaces-no-proc", "landlock", "best-effort"],
+        help="how sandboxes are isolated: auto (strongest that works here, the default), require "
+        "(refuse sandboxes unless namespaces work), or one mode forced",
     )
     parser.add_argument(
         "--data-dir",
@@ -98,7 +116,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    keys: list[str] = args.api_keys or []
+    keys: list[str] = list(args.api_keys or [])
+    if keys:
+        logging.getLogger("gravixlayer.local").warning(
+            "API keys given with --api-key are visible to every local user in the process list; "
+            "use --api-key-file or $%s",
+            KEYS_ENV,
+        )
+    try:
+        if args.api_key_file is not None:
+            keys += read_key_file(args.api_key_file)
+    except ValueError as exc:
+        print(f"gravixlayer-local: {exc}", file=sys.stderr)
+        return 2
+    keys += keys_from_env()
     generated = False
     if not keys:
         env_key = os.environ.get("GRAVIXLAYER_API_KEY", "").strip()
@@ -117,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             access_log=args.access_log,
             model_aliases=aliases,
             **model_options,
+            sandbox_isolation=args.sandbox_isolation,
+            sandbox_disk_mb=args.sandbox_disk_mb,
         )
     except ValueError as exc:
         print(f"gravixlayer-local: {exc}", file=sys.stderr)

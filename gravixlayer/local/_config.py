@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["LocalConfig", "tenant_id", "default_data_dir", "MIB"]
+__all__ = ["LocalConfig", "tenant_id", "default_data_dir", "read_key_file", "keys_from_env", "MIB", "KEYS_ENV"]
 
 MIB = 1024 * 1024
 
@@ -19,6 +19,67 @@ UPSTREAM_ENV = "GRAVIXLAYER_LOCAL_UPSTREAM"
 UPSTREAM_KEY_ENV = "GRAVIXLAYER_LOCAL_UPSTREAM_KEY"
 DATA_DIR_ENV = "GRAVIXLAYER_LOCAL_DATA_DIR"
 ANY_MODEL_ENV = "GRAVIXLAYER_LOCAL_ANY_MODEL"
+KEYS_ENV = "GRAVIXLAYER_LOCAL_API_KEYS"
+"""Accepted keys, one per line (or comma-separated): kept off the command line, where any local user
+(and any process that can read ``/proc``) would see them."""
+
+
+def _parse_keys(text: str) -> list[str]:
+    keys = []
+    for line in text.replace(",", "\n").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keys.append(line)
+    return keys
+
+
+def read_key_file(path: Path) -> list[str]:
+    """Keys from a file, one per line (``#`` comments): like an SSH key, it must not be readable by others."""
+    try:
+        info = path.stat()
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"cannot read the API key file {str(path)!r}: {exc.strerror or exc}") from None
+    if info.st_mode & 0o077:
+        raise ValueError(
+            f"the API key file {str(path)!r} is readable by other users (mode {oct(info.st_mode & 0o777)}); "
+            f"run: chmod 600 {path}"
+        )
+    keys = _parse_keys(text)
+    if not keys:
+        raise ValueError(f"the API key file {str(path)!r} holds no key")
+    return keys
+
+
+def keys_from_env() -> list[str]:
+    """Keys from ``GRAVIXLAYER_LOCAL_API_KEYS``, then removed from this process's environment."""
+    keys = _parse_keys(os.environ.get(KEYS_ENV, ""))
+    scrub_environment(KEYS_ENV)
+    return keys
+
+
+def scrub_environment(name: str) -> None:
+    """Forget `name`, including the bytes ``/proc/<pid>/environ`` shows (the block the process started with).
+
+    ``os.environ.pop`` alone leaves the value readable there to every process of the same user.
+    """
+    if name not in os.environ:
+        return
+    prefix = name.encode() + b"="
+    try:
+        import ctypes
+
+        environ = ctypes.POINTER(ctypes.c_void_p).in_dll(ctypes.CDLL(None), "environ")
+        index = 0
+        while environ[index]:
+            address = environ[index]
+            entry = ctypes.string_at(address)
+            if entry.startswith(prefix):
+                ctypes.memset(address + len(prefix), 0, len(entry) - len(prefix))
+            index += 1
+    except (OSError, ValueError, AttributeError):
+        pass
+    os.environ.pop(name, None)
 
 
 def tenant_id(api_key: str) -> str:
@@ -77,6 +138,11 @@ class LocalConfig:
     """Seconds a connection may stay open without a request (new, or kept alive after one)."""
     request_timeout: float = 30.0
     """Seconds a request head may take to arrive, and the longest pause allowed inside a body."""
+    sandbox_disk_mb: int = 2048
+    """Disk each sandbox may fill (its files; ``/tmp`` and ``/dev/shm`` are memory file systems within it)."""
+    sandbox_isolation: str = "auto"
+    """``auto`` (strongest mode that works here), ``require`` (refuse sandboxes unless namespaces work),
+    or one mode forced: ``namespaces``, ``namespaces-no-proc``, ``landlock``, ``best-effort``."""
 
     def __post_init__(self) -> None:
         if isinstance(self.api_keys, str):
@@ -96,6 +162,11 @@ class LocalConfig:
             raise ValueError("max_upload_bytes must be positive")
         if self.deployment_ready_delay < 0:
             raise ValueError("deployment_ready_delay must not be negative")
+        choices = ("auto", "require", "namespaces", "namespaces-no-proc", "landlock", "best-effort")
+        if self.sandbox_isolation not in choices:
+            raise ValueError(f"sandbox_isolation must be one of {', '.join(choices)}")
+        if self.sandbox_disk_mb < 16:
+            raise ValueError("sandbox_disk_mb must be at least 16")
         if self.token_delay < 0:
             raise ValueError("token_delay must not be negative")
         if not self.idle_timeout > 0 or not self.request_timeout > 0:

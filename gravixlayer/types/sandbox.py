@@ -129,6 +129,10 @@ class SandboxInfo(BaseModel):
     metadata: dict[str, Any] = pydantic.Field(default_factory=dict)
     ip_address: str | None = None
     ssh_enabled: bool | None = None
+    isolation: str | None = None
+    """GravixLayer Local only: how the sandbox is isolated (``namespaces``, ``namespaces-no-proc``,
+    ``landlock`` or ``best-effort``; see the README). The cloud runs sandboxes in their own VMs."""
+    internet_access: bool | None = None
 
     @pydantic.field_validator("metadata", mode="before")
     @classmethod

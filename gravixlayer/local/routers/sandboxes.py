@@ -1,7 +1,6 @@
 """Sandbox service (spec §8) under ``/v1/agents``: templates, sandboxes, files, commands, code.
 
-The work is done by ``sandbox_runner.SandboxManager`` (real processes in a private directory per
-sandbox); this module only reads requests and shapes answers. Each API key sees only its own sandboxes
+The work is done by ``sandbox.SandboxManager`` (one isolated environment per sandbox); this module only reads requests and shapes answers. Each API key sees only its own sandboxes
 (another key's sandbox is 404). Answers carry exactly the keys the vendor's readers expect.
 """
 
@@ -11,6 +10,7 @@ import os
 import posixpath
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 import anyio.to_thread
 from pydantic import Field, field_validator
@@ -22,13 +22,15 @@ from starlette.routing import BaseRoute, Route
 
 from .._body import RequestModel, parse_body, read_body, validate_json
 from ..errors import LocalAPIError
-from ..sandbox_fs import HOME, SandboxFiles, iso_time
-from ..sandbox_runner import (
+from ..sandbox import (
     DEFAULT_RUN_TIMEOUT,
+    HOME,
     MAX_RUN_TIMEOUT,
     MAX_SANDBOX_TIMEOUT,
     SCHEMA,
+    SandboxFiles,
     SandboxManager,
+    iso_time,
 )
 from ..storage import tenant_of
 
@@ -192,6 +194,18 @@ async def _thread(fn: Any, *args: Any) -> Any:
     return await anyio.to_thread.run_sync(fn, *args)
 
 
+def _check_destination(path: str) -> None:
+    if not path.strip() or "\x00" in path or ".." in path.split("/"):
+        raise LocalAPIError(400, "invalid_path", f"path {path!r} must be non-empty, without NUL bytes or '..'")
+
+
+def content_disposition(name: str) -> str:
+    """An attachment header any name survives: an ASCII fallback plus RFC 5987's UTF-8 `filename*`."""
+    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in name) or "download"
+    encoded = quote(name.encode("utf-8", "surrogateescape"), safe="")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
 # -- templates and lifecycle --------------------------------------------------------------------------------
 
 
@@ -212,6 +226,7 @@ async def create_sandbox(request: Request) -> Response:
         region=body.region,
         timeout=body.timeout,
         env_vars=body.env_vars or {},
+        internet_access=bool(body.internet_access),
         metadata=body.metadata or {},
     )
     return JSONResponse(record.to_json(), status_code=201)
@@ -281,17 +296,15 @@ async def metrics(request: Request) -> Response:
 
 
 async def host_url(request: Request) -> Response:
-    record = await manager(request).fresh(tenant_of(request), _param(request, "sandbox_id"))
+    tenant, sandbox_id = tenant_of(request), _param(request, "sandbox_id")
     raw = _param(request, "port")
     if not raw.isdigit() or not 1 <= int(raw) <= 65535:
         raise LocalAPIError(400, "invalid_request", f"port must be a number between 1 and 65535, got {raw!r}")
-    if record.status == "stopped":
-        raise LocalAPIError(409, "sandbox_not_running", f"sandbox {record.id} is stopped")
     host = request.url.hostname or "127.0.0.1"
+    port = await manager(request).host_port(tenant, sandbox_id, int(raw), bind=request.scope.get("server", ("127.0.0.1",))[0])
     if ":" in host:
         host = f"[{host}]"
-    # Sandbox processes share this machine's network: a server they start is reached on this host.
-    return JSONResponse({"url": f"http://{host}:{int(raw)}"})
+    return JSONResponse({"url": f"http://{host}:{port}"})
 
 
 # -- files -------------------------------------------------------------------------------------------------
@@ -304,34 +317,34 @@ async def _files(request: Request) -> SandboxFiles:
 async def read_file(request: Request) -> Response:
     body = await parse_body(request, PathBody)
     files = await _files(request)
-    data, path = await _thread(files.read, body.path, _max_bytes(request))
+    data, path = await files.read(body.path, _max_bytes(request))
     return JSONResponse({"content": data.decode("utf-8", errors="replace"), "path": path, "size": len(data)})
 
 
 async def write_file(request: Request) -> Response:
     body = await parse_body(request, WriteBody)
     files = await _files(request)
-    path, size = await _thread(files.write, body.path, body.content.encode("utf-8"), None)
+    path, size = await files.write(body.path, body.content.encode("utf-8"), None)
     return JSONResponse({"message": "File written", "path": path, "bytes_written": size})
 
 
 async def list_files(request: Request) -> Response:
     body = await _optional_body(request, ListBody)
     files = await _files(request)
-    return JSONResponse({"files": await _thread(files.list, body.path)})
+    return JSONResponse({"files": await files.list(body.path)})
 
 
 async def delete_file(request: Request) -> Response:
     body = await parse_body(request, PathBody)
     files = await _files(request)
-    path = await _thread(files.delete, body.path)
+    path = await files.delete(body.path)
     return JSONResponse({"message": "Deleted", "path": path})
 
 
 async def make_directory(request: Request) -> Response:
     body = await parse_body(request, PathBody)
     files = await _files(request)
-    path = await _thread(files.make_directory, body.path)
+    path = await files.make_directory(body.path)
     return JSONResponse({"message": "Directory created", "path": path})
 
 
@@ -374,10 +387,9 @@ async def upload(request: Request) -> Response:
             raise LocalAPIError(400, "invalid_request", "the file part has no file name; send a 'path' field")
         target = posixpath.join(target or HOME, name)
     elif name:
-        resolved = await _thread(files.resolve, target)
-        if await _thread(os.path.isdir, resolved):
+        if await files.is_directory(target):
             target = posixpath.join(target, name)
-    path, size = await _thread(files.write, target, data, None)
+    path, size = await files.write(target, data, None)
     return JSONResponse({"message": "File uploaded", "path": path, "size": size})
 
 
@@ -387,18 +399,18 @@ async def write_multipart(request: Request) -> Response:
     mode = _mode(request.query_params.get("mode"))
     single = request.query_params.get("path")
     if single is not None:
-        await _thread(files.resolve, single)  # a bad destination is a 400 before the body is read
+        _check_destination(single)  # a bad destination is a 400 before the body is read
     parts, _fields = await _uploads(request)
     if single is not None:
         if len(parts) != 1:
             raise LocalAPIError(400, "invalid_request", "with ?path= send exactly one 'file' part")
-        path, _size = await _thread(files.write, single, parts[0][1], mode)
+        path, _size = await files.write(single, parts[0][1], mode)
         return JSONResponse([{"path": path, "name": posixpath.basename(path), "type": "file"}])
     answers: list[dict[str, Any]] = []
     failed = False
     for filename, data in parts:
         try:
-            path, _size = await _thread(files.write, filename, data, mode)
+            path, _size = await files.write(filename, data, mode)
             answers.append({"path": path, "name": posixpath.basename(path), "type": "file"})
         except LocalAPIError as exc:
             failed = True
@@ -408,26 +420,44 @@ async def write_multipart(request: Request) -> Response:
     return JSONResponse(answers, status_code=207 if failed else 200)
 
 
+class _DescriptorResponse(StreamingResponse):
+    """Streams an open file and closes it however the exchange ends (sent, failed, client gone)."""
+
+    def __init__(self, fd: int, size: int, name: str) -> None:
+        self.fd: int | None = fd
+        headers = {"content-length": str(size), "content-disposition": content_disposition(name)}
+        super().__init__(self._chunks(), media_type="application/octet-stream", headers=headers)
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        while self.fd is not None:
+            chunk = await _thread(os.read, self.fd, 1024 * 1024)
+            if not chunk:
+                return
+            yield chunk
+
+    def _close(self) -> None:
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._close()
+
+
 async def download(request: Request) -> Response:
     path = request.query_params.get("path")
     if not path:
         raise LocalAPIError(400, "invalid_request", "the 'path' query parameter is required")
     files = await _files(request)
-    fd, size, visible = await _thread(files.open_read, path, 1 << 62)
-
-    async def chunks() -> AsyncIterator[bytes]:
-        try:
-            while True:
-                chunk = await _thread(os.read, fd, 1024 * 1024)
-                if not chunk:
-                    return
-                yield chunk
-        finally:
-            os.close(fd)
-
-    name = posixpath.basename(visible).replace('"', "")
-    headers = {"content-length": str(size), "content-disposition": f'attachment; filename="{name}"'}
-    return StreamingResponse(chunks(), media_type="application/octet-stream", headers=headers)
+    fd, size, visible = await files.open_read(path, 1 << 62)
+    try:
+        return _DescriptorResponse(fd, size, posixpath.basename(visible))
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 # -- commands and code ----------------------------------------------------------------------------------------
@@ -514,7 +544,11 @@ routes: list[BaseRoute] = [
 
 
 async def startup(app: Starlette) -> None:
-    sandboxes = SandboxManager(app.state.storage, app.state.config.data_dir, started_at=app.state.started_at)
+    config = app.state.config
+    sandboxes = SandboxManager(
+        app.state.storage, config.data_dir, started_at=app.state.started_at,
+        isolation=config.sandbox_isolation, disk_mb=config.sandbox_disk_mb,
+    )
     await sandboxes.start()
     app.state.sandboxes = sandboxes
 

@@ -128,6 +128,11 @@ class _InfoMixin:
         return self._info.template
 
     @property
+    def isolation(self) -> str | None:
+        """How GravixLayer Local isolates this sandbox (None from the cloud); see the README."""
+        return self._info.isolation
+
+    @property
     def name(self) -> str | None:
         return self._info.name
 

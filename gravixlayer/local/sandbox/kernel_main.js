@@ -1,4 +1,4 @@
-// The JavaScript kernel of a GravixLayer Local sandbox code context (see sandbox_kernel.py for the protocol).
+// The JavaScript kernel of a GravixLayer Local sandbox code context (see kernel_main.py for the protocol).
 // One vm context per process keeps globals between runs; console output and process.stdout/stderr writes
 // are captured per run; SIGINT interrupts a running script (breakOnSigint) and is ignored between runs.
 "use strict";
@@ -74,7 +74,7 @@ function describe(error) {
   if (error instanceof Error || (error && typeof error === "object" && "stack" in error)) {
     const stack = String(error.stack || "")
       .split("\n")
-      .filter((line) => !/node:vm|node:internal|sandbox_kernel\.js/.test(line))
+      .filter((line) => !/node:vm|node:internal|kernel_main\.js/.test(line))
       .join("\n");
     return { name: error.name || "Error", value: String(error.message || ""), traceback: stack };
   }
