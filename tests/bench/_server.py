@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import socket
 import subprocess
@@ -31,8 +32,9 @@ def local_process(*extra: str) -> Iterator[LocalProcess]:
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="gl-bench-") as data_dir:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gravixlayer.local", "--port", str(port), "--api-key", key, "--data-dir", data_dir,
+            [sys.executable, "-m", "gravixlayer.local", "--port", str(port), "--data-dir", data_dir,
              "--deployment-delay", "0", *extra],
+            env={**os.environ, "GRAVIXLAYER_LOCAL_API_KEYS": key},
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

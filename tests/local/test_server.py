@@ -108,7 +108,12 @@ def _start_cli(*args: str, env: dict[str, str] | None = None) -> tuple[subproces
 
 
 def test_cli_serves_and_stops(tmp_path: Path) -> None:
-    proc, line = _start_cli("--api-key", "cli-key-1", "--api-key", "cli-key-2", "--data-dir", str(tmp_path))
+    key_file = tmp_path / "keys"
+    key_file.write_text("# tenants\ncli-key-1\n")
+    key_file.chmod(0o600)
+    proc, line = _start_cli(
+        "--api-key-file", str(key_file), "--data-dir", str(tmp_path), env={"GRAVIXLAYER_LOCAL_API_KEYS": "cli-key-2"}
+    )
     try:
         match = re.match(r"GravixLayer Local listening on (http://127\.0\.0\.1:\d+) \(offline stand-in", line)
         assert match, line
@@ -168,3 +173,12 @@ async def test_async_client_factory(local: LocalServer) -> None:
     async with local.async_client() as client:
         reply = await client.embeddings.create(model="baai/bge-small-en-v1.5", input="hello")
     assert len(reply.data[0].embedding) == 384
+
+
+def test_a_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
+    key_file = tmp_path / "keys"
+    key_file.write_text("shared-key\n")
+    key_file.chmod(0o644)
+    proc, line = _start_cli("--api-key-file", str(key_file), "--data-dir", str(tmp_path))
+    assert proc.wait(30) == 2
+    assert proc.stderr is not None and "chmod 600" in proc.stderr.read()

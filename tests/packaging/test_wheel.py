@@ -84,7 +84,7 @@ def test_wheel_carries_type_markers_data_files_and_the_spdx_license(dist: tuple[
         metadata = next(wheel.read(n).decode() for n in names if n.endswith(".dist-info/METADATA"))
         entry_points = next(wheel.read(n).decode() for n in names if n.endswith(".dist-info/entry_points.txt"))
     for required in ("gravixlayer/py.typed", "gravixlayer_notebook/py.typed",
-                     "gravixlayer/local/data/accelerators.json", "gravixlayer/local/data/sandbox_kernel.js"):
+                     "gravixlayer/local/data/accelerators.json", "gravixlayer/local/sandbox/kernel_main.js"):
         assert required in names
     assert not any(n.startswith("tests/") for n in names)
     assert "License-Expression: Apache-2.0" in metadata
@@ -122,9 +122,9 @@ def test_the_installed_package_is_the_wheel_not_the_source_tree(installed: Path,
 def local(installed: Path, tmp_path: Path) -> Iterator[str]:
     """`gravixlayer-local` from the venv on a free port; yields its base URL."""
     proc = subprocess.Popen(
-        [str(installed / "gravixlayer-local"), "--port", "0", "--api-key", "wheel-test-key",
+        [str(installed / "gravixlayer-local"), "--port", "0",
          "--data-dir", str(tmp_path / "data"), "--log-level", "warning"],
-        cwd=tmp_path, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=tmp_path, env={**clean_env(), "GRAVIXLAYER_LOCAL_API_KEYS": "wheel-test-key"}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
         assert proc.stdout is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -28,9 +29,10 @@ class LocalProcess:
 
     def start(self) -> LocalProcess:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gravixlayer.local", "--port", "0", *(f"--api-key={k}" for k in self.keys),
+            [sys.executable, "-m", "gravixlayer.local", "--port", "0",
              "--data-dir", str(self.data_dir), "--log-level", self.log_level, "--deployment-delay", "0", *self.extra_args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "GRAVIXLAYER_LOCAL_API_KEYS": "\n".join(self.keys)},  # never on a command line
         )  # fmt: skip
         assert self.proc.stdout is not None
         deadline = time.monotonic() + 60

@@ -165,7 +165,7 @@ def _exercise(client: GravixLayer, seen: list[Any]) -> None:
 
 
 def test_keys_never_leak_from_the_cli_server(tmp_path: Path) -> None:
-    """`python -m gravixlayer.local --api-key K --log-level debug --access-log`: its whole output is clean."""
+    """`python -m gravixlayer.local --log-level debug --access-log` (keys from the environment): output is clean."""
     server = LocalProcess(
         tmp_path / "data", KEY, OTHER, log_level="debug", extra_args=("--access-log",)
     ).start()

@@ -37,7 +37,7 @@ def test_code_results_logs_and_errors(sandbox: SandboxInstance) -> None:
     assert (
         failed.error is not None and failed.error.name == "ValueError" and failed.error.value == "bad value"
     )
-    assert "line 2, in f" in failed.error.traceback and "sandbox_kernel" not in failed.error.traceback
+    assert "line 2, in f" in failed.error.traceback and "kernel_main" not in failed.error.traceback
 
     syntax = sandbox.run_code("def broken(:")
     assert syntax.error is not None and syntax.error.name == "SyntaxError"

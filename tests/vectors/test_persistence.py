@@ -78,9 +78,9 @@ async def test_everything_is_back_after_a_restart(tmp_path: Path, kind: str) -> 
 def _start(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "gravixlayer.local", "--host", "127.0.0.1", "--port", "0", "--log-level",
-         "warning", "--api-key", KEY, "--data-dir", str(data_dir)],
+         "warning", "--data-dir", str(data_dir)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "GRAVIXLAYER_LOCAL_UPSTREAM": ""},
+        env={**os.environ, "GRAVIXLAYER_LOCAL_UPSTREAM": "", "GRAVIXLAYER_LOCAL_API_KEYS": KEY},
     )  # fmt: skip
     assert proc.stdout is not None
     line = proc.stdout.readline()

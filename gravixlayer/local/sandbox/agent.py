@@ -212,6 +212,16 @@ class Agent:
             pass
         self.send({"id": ident, "ok": True})
 
+    def op_group_exists(self, ident: Any, message: dict[str, Any], fds: list[int]) -> None:
+        try:
+            os.killpg(int(message["pgid"]), 0)
+            exists = True
+        except ProcessLookupError:
+            exists = False
+        except PermissionError:
+            exists = True
+        self.send({"id": ident, "ok": True, "exists": exists})
+
     def op_connect(self, ident: Any, message: dict[str, Any], fds: list[int]) -> None:
         """A TCP connection to a port on the sandbox's own loopback, handed to Local (``get_host_url``)."""
         port = int(message["port"])

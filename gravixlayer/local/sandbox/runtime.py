@@ -216,6 +216,7 @@ class Kernel:
         await process.signal(signal.SIGKILL)  # the kernel leads its process group
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(process.wait(), 5)
+        await self.runtime.wait_group_gone(process.pid)
         if process.stdin is not None:
             process.stdin.close()
         self.runtime.groups.discard(process.pid)
@@ -379,6 +380,7 @@ class Runtime:
             timed_out = True
             await process.signal(signal.SIGKILL)
             returncode = await process.wait()
+            await self.wait_group_gone(process.pid)
         finally:
             _done, pending = await asyncio.wait(readers, timeout=PIPE_GRACE)
             out.done = err.done = True
@@ -398,6 +400,20 @@ class Runtime:
                 out.text(), err.text(), exit_code, started, self.death_message(process.pid, returncode)
             )
         return _command_answer(out.text(), err.text(), exit_code, started, None)
+
+    async def wait_group_gone(self, pgid: int, timeout: float = 3.0) -> None:
+        """After a group was killed: until its last member is reaped, it still counts against the limits."""
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while time.monotonic() < deadline:
+            try:
+                answer = await self.channel.request({"op": "group_exists", "pgid": pgid})
+            except (AgentError, AgentGone):
+                return
+            if not answer.get("exists"):
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.1)
 
     def memory_message(self) -> str:
         return f"killed: the sandbox's processes used more than its {self.limits.memory_mb} MB of memory"
