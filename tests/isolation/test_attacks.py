@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 import time
 import uuid
@@ -230,3 +231,39 @@ def test_commands_as_the_platform_runs_them(setting: Setting) -> None:
             timeout=120,
         )
         assert venv.stdout == "1\n", venv.stderr
+
+
+def _tun_usable_by_others() -> bool:
+    return os.path.exists("/dev/net/tun") and (os.stat("/dev/net/tun").st_mode & 0o006) == 0o006
+
+
+NET_PROBE = """
+import socket
+names = [n for _, n in socket.if_nameindex()]
+reached = []
+for host in ("127.0.0.1", "10.0.2.2"):
+    try:
+        socket.create_connection((host, PORT), timeout=3).close()
+        reached.append(host)
+    except OSError:
+        pass
+print(names, reached)
+"""
+
+
+@pytest.mark.parametrize("setting", [s for s in SETTINGS if s.name in ("root-auto", "user-auto")], ids=lambda s: s.name)
+def test_internet_access_never_reaches_the_hosts_loopback(setting: Setting) -> None:
+    with serve(setting) as served, served.client() as client:
+        probe = NET_PROBE.replace("PORT", str(served.port))
+        with client.sandbox.sandboxes.create(**LOCATION) as closed:
+            assert closed.run_code(probe).stdout == "['lo'] []"
+        if not setting.root and not _tun_usable_by_others():
+            with pytest.raises(GravixLayerError) as refused:  # refused, never the host network shared
+                client.sandbox.sandboxes.create(**LOCATION, internet_access=True)
+            assert getattr(refused.value, "status_code", None) == 400 and "/dev/net/tun" in str(refused.value)
+            return
+        with client.sandbox.sandboxes.create(**LOCATION, internet_access=True) as opened:
+            assert opened.info.internet_access is True
+            # An interface with a route out, and still no way to the host's 127.0.0.1 (Local itself).
+            assert opened.run_code(probe).stdout == "['lo', 'tap0'] []"
+        assert served.healthy()

@@ -428,6 +428,12 @@ class SandboxManager:
                 400, "internet_access_unavailable",
                 "internet_access needs slirp4netns (Debian package `slirp4netns`), which is not installed",
             )  # fmt: skip
+        if internet_access and not os.access("/dev/net/tun", os.R_OK | os.W_OK):
+            raise LocalAPIError(
+                400, "internet_access_unavailable",
+                "internet_access needs /dev/net/tun, which this GravixLayer Local cannot open (run it as root, "
+                "or make the device usable: chmod 0666 /dev/net/tun)",
+            )  # fmt: skip
         taken = {r.uid for r in self.records.values() if r.uid is not None and r.status != STOPPED}
         uid = await _thread(_new_uid, taken) if os.geteuid() == 0 else None
         now = time.time()

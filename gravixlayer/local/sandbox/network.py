@@ -8,6 +8,7 @@ services) stays unreachable. Without slirp4netns the create is refused; the host
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ from .channel import AgentChannel
 __all__ = ["start_network"]
 
 READY_TIMEOUT = 10.0
+_NS_GET_USERNS = 0xB701
 
 
 def _agent_host_pid(channel: AgentChannel) -> int:
@@ -36,18 +38,25 @@ async def start_network(channel: AgentChannel) -> subprocess.Popen[bytes]:
         raise OSError("slirp4netns is not installed")
     pid = _agent_host_pid(channel)
     ready_read, ready_write = os.pipe()
+    keep = [ready_write]
     argv = [slirp, "--configure", "--mtu=65520", "--disable-host-loopback", "--ready-fd", str(ready_write)]
-    if os.geteuid() != 0:
-        argv += ["--userns-path", f"/proc/{pid}/ns/user", "--netns-type=path", f"/proc/{pid}/ns/net", "tap0"]
-    else:
-        argv += [str(pid), "tap0"]
     try:
+        if os.geteuid() != 0:
+            # The network namespace belongs to the user namespace bubblewrap made first (the sandbox itself
+            # runs in a nested one, --disable-userns): slirp4netns must join that owner.
+            with open(f"/proc/{pid}/ns/net", "rb") as netns:
+                owner = fcntl.ioctl(netns.fileno(), _NS_GET_USERNS)
+            keep.append(owner)
+            argv += [f"--userns-path=/proc/self/fd/{owner}", "--netns-type=path", f"/proc/{pid}/ns/net", "tap0"]
+        else:
+            argv += [str(pid), "tap0"]
         process = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            pass_fds=[ready_write], start_new_session=True,
+            pass_fds=keep, start_new_session=True,
         )  # fmt: skip
     finally:
-        os.close(ready_write)
+        for fd in keep:
+            os.close(fd)
     try:
         ready = await asyncio.wait_for(asyncio.to_thread(os.read, ready_read, 1), READY_TIMEOUT)
     except asyncio.TimeoutError:
