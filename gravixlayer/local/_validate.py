@@ -100,7 +100,7 @@ def _check_list(value: list[Any], depth: int) -> None:
 
 
 def _non_finite() -> _Bad:
-    return _Bad("must be a finite number (NaN, Infinity and numbers beyond ±1.8e308 are not JSON numbers)")
+    return _Bad("must be a finite number (NaN, Infinity and numbers beyond 1.8e308 in size are not JSON numbers)")
 
 
 def _check(value: Any, depth: int) -> None:

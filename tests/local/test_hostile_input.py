@@ -431,3 +431,20 @@ def test_an_oversized_batch_is_refused_at_the_first_item_too_many(http: httpx.Cl
     assert "at most 1000" in answer["error"]
     answer = refused(http, "POST", f"/v1/vectors/{index}/batch", b'{"junk":[' + b"0," * 2_300_000 + b"0]}")
     assert "more than" in answer["error"]
+
+
+def test_rows_stored_with_infinity_before_the_checks_read_back_as_null(
+    local: LocalServer, http: httpx.Client, index: str
+) -> None:
+    """A database written by an older Local may hold ``Infinity``: its index keeps answering."""
+    import sqlite3
+
+    with sqlite3.connect(local.data_dir / "local.sqlite3") as db:
+        db.execute(
+            "UPDATE vectors_items SET metadata = ? WHERE index_id = ? AND id = 'keep'",
+            ('{"x": Infinity, "k": 1}', index),
+        )
+        db.execute("UPDATE vectors_indexes SET metadata = ? WHERE id = ?", ('{"y": -Infinity}', index))
+    assert http.get(f"/v1/vectors/{index}/keep").json()["metadata"] == {"x": None, "k": 1}
+    assert http.get(f"/v1/vectors/{index}/fetch").status_code == 200
+    assert http.get(f"/v1/vectors/indexes/{index}").json()["metadata"] == {"y": None}
