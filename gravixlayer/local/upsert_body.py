@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     FloatArray = npt.NDArray[np.float32]
 
-__all__ = ["embeddings", "parse_upsert"]
+__all__ = ["embeddings", "parse_upsert", "check_value_count"]
 
 _NUMBER_TYPES = frozenset({float, int})
 _SPACE = re.compile(r"[ \t\n\r]*")
@@ -154,15 +154,22 @@ def _parse(text: str, dimension: int | None, max_items: int) -> dict[str, Any]:
     return body
 
 
-def parse_upsert(text: str, dimension: int | None, max_items: int, max_values: int) -> dict[str, Any]:
+def check_value_count(raw: bytes | bytearray | str, max_values: int) -> None:
+    """Refuse a body with more than ``max_values`` commas (an upper bound on the values it holds), so
+    one made of a huge array of tiny numbers never becomes millions of objects. Run it on the raw
+    bytes, before the body is even decoded."""
+    comma: Any = "," if isinstance(raw, str) else b","
+    if raw.count(comma) > max_values:
+        raise _bad(f"request body holds more than {max_values} values; send several requests")
+
+
+def parse_upsert(text: str, dimension: int | None, max_items: int, max_values: int | None = None) -> dict[str, Any]:
     """The body of an upsert as a dict, ``vectors`` decoded item by item (embeddings as float32 rows
     when ``dimension`` is given); 400 ``invalid_json`` / ``invalid_request`` as for any body.
-
-    ``max_values`` bounds the commas in the text (an upper bound on the values it holds), so a
-    body made of one huge array of tiny numbers is refused before it becomes millions of objects.
+    ``max_values``: see ``check_value_count`` (skipped when None, e.g. already checked on the bytes).
     """
-    if text.count(",") > max_values:
-        raise _bad(f"request body holds more than {max_values} values; send several requests")
+    if max_values is not None:
+        check_value_count(text, max_values)
     try:
         return _parse(text, dimension, max_items)
     except json.JSONDecodeError as exc:

@@ -51,8 +51,8 @@ from .._validate import loads as strict_loads
 from ..embedding import Embedder
 from ..errors import LocalAPIError
 from ..storage import Storage, tenant_of
+from ..upsert_body import check_value_count, parse_upsert
 from ..upsert_body import embeddings as _embeddings
-from ..upsert_body import parse_upsert
 from ..vector_index import METRICS, IndexMatrix
 
 if TYPE_CHECKING:
@@ -246,12 +246,12 @@ async def _upsert_body(request: Request, dimension: int | None) -> dict[str, Any
     raw = await read_buffer(request, MAX_UPSERT_BYTES)
     if not raw or raw.isspace():
         raise _bad("request body is empty; expected a JSON object", "invalid_json")
+    check_value_count(raw, MAX_BATCH * (MAX_DIMENSION + 256))
     text = decode_body(raw)
     del raw
-    max_values = MAX_BATCH * (MAX_DIMENSION + 256)
     if len(text) <= _INLINE_JSON_BYTES:
-        return parse_upsert(text, dimension, MAX_BATCH, max_values)
-    return await _run(parse_upsert, text, dimension, MAX_BATCH, max_values)
+        return parse_upsert(text, dimension, MAX_BATCH)
+    return await _run(parse_upsert, text, dimension, MAX_BATCH)
 
 
 async def _body(request: Request, max_bytes: int = MAX_JSON_BYTES) -> dict[str, Any]:
