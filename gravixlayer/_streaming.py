@@ -12,9 +12,8 @@ import codecs
 import json
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
-from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
 
 import httpx
 import pydantic
@@ -35,8 +34,9 @@ _LINE_END = re.compile(r"\r\n|\r|\n")
 M = TypeVar("M", bound=BaseModel)
 
 
-@dataclass(frozen=True)
-class ServerSentEvent:
+class ServerSentEvent(NamedTuple):
+    """One event. A named tuple: built once per stream chunk, it must cost next to nothing."""
+
     data: str
     event: str | None = None
     id: str | None = None
@@ -58,6 +58,27 @@ class SSEDecoder:
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         return self._feed_text(self._utf8.decode(chunk))
 
+    def single_data(self, chunk: bytes) -> bytes | None:
+        """The data of `chunk` when it is exactly one `data: ...` event and nothing is pending, else None.
+
+        That is how servers flush each stream chunk, so the stream takes this shortcut for nearly every
+        network read; anything else (several events, partial lines, CR line ends, other fields) goes
+        through `feed`. A caller that cannot use the data feeds the chunk instead.
+        """
+        if (
+            chunk.endswith(b"\n\n")
+            and chunk.startswith(b"data: ")
+            and chunk.count(b"\n") == 2
+            and not self._partial
+            and not self._data
+            and self._event is None
+            and b"\r" not in chunk
+            and not self._utf8.getstate()[0]
+        ):
+            self._skip_lf = False  # harmless if the caller feeds the chunk after all: it starts with "d"
+            return chunk[6:-2]
+        return None
+
     def close(self) -> list[ServerSentEvent]:
         """End of input. An event not closed by a blank line is discarded, as the spec says."""
         events = self._feed_text(self._utf8.decode(b"", final=True))
@@ -76,7 +97,24 @@ class SSEDecoder:
         if self._skip_lf and text.startswith("\n"):
             text = text[1:]
         self._skip_lf = False
-        buffer = self._partial + text
+        buffer = self._partial + text if self._partial else text
+        if "\r" not in buffer:
+            # The common case (LF line ends): split once, handle `data: ` lines and blank lines inline.
+            lines = buffer.split("\n")
+            self._partial = lines.pop()
+            data = self._data
+            for line in lines:
+                if line.startswith("data: "):
+                    data.append(line[6:])
+                elif line:
+                    self._line(line)
+                elif data or self._event is not None:
+                    text = data[0] if len(data) == 1 else "\n".join(data)
+                    if text or self._event:
+                        events.append(ServerSentEvent(text, self._event, self._last_id, self._retry))
+                    data = self._data = []
+                    self._event = None
+            return events
         start = 0
         for match in _LINE_END.finditer(buffer):
             event = self._line(buffer[start : match.start()])
@@ -119,6 +157,33 @@ class SSEDecoder:
 
 _DONE = object()
 
+_DRAIN_LIMIT = 65536
+"""Bytes read past `[DONE]` at most. The body's end usually follows at once; reading it lets the
+connection go back to the pool (closing a response mid-body closes its connection, and the next
+request pays for a new one). A server that keeps sending gets its connection closed instead."""
+
+
+def _drain(reads: Iterator[bytes]) -> None:
+    seen = 0
+    try:
+        for chunk in reads:
+            seen += len(chunk)
+            if seen > _DRAIN_LIMIT:
+                return
+    except httpx.HTTPError:
+        pass
+
+
+async def _adrain(reads: AsyncIterator[bytes]) -> None:
+    seen = 0
+    try:
+        async for chunk in reads:
+            seen += len(chunk)
+            if seen > _DRAIN_LIMIT:
+                return
+    except httpx.HTTPError:
+        pass
+
 
 class _EventReader(Generic[M]):
     """Turns one event into an item, the end marker, or a typed error; shared by both stream kinds."""
@@ -126,6 +191,23 @@ class _EventReader(Generic[M]):
     def __init__(self, model: type[M], response: httpx.Response) -> None:
         self._model = model
         self._response = response
+        self._validate = model.__pydantic_validator__.validate_json
+
+    def whole(self, decoder: SSEDecoder, raw: bytes) -> M | None:
+        """The item of a network read that is one ordinary event, else `None` (then feed the decoder).
+
+        The per-chunk hot path: a few byte checks, then pydantic straight from the bytes (no UTF-8
+        decoding, no event object). Anything unusual (end marker, error, unreadable JSON, several
+        events in one read) goes the careful way through the decoder and `item`.
+        """
+        data = decoder.single_data(raw)
+        if data is None or data[:1] != b"{" or b'"error"' in data:
+            return None
+        try:
+            chunk: M = self._validate(data)
+        except pydantic.ValidationError:
+            return None
+        return chunk
 
     def item(self, event: ServerSentEvent) -> Any:
         data = event.data
@@ -215,10 +297,18 @@ class Stream(Generic[M]):
         try:
             try:
                 keep = self._chunks.append
-                for chunk in self.response.iter_bytes():
+                whole = self._reader.whole
+                reads = self.response.iter_bytes()
+                for chunk in reads:
+                    item = whole(decoder, chunk)
+                    if item is not None:
+                        keep(item)
+                        yield item
+                        continue
                     for event in decoder.feed(chunk):
                         item = self._reader.item(event)
                         if item is _DONE:
+                            _drain(reads)
                             return
                         keep(item)
                         yield item
@@ -307,10 +397,18 @@ class AsyncStream(Generic[M]):
         try:
             try:
                 keep = self._chunks.append
-                async for chunk in self.response.aiter_bytes():
+                whole = self._reader.whole
+                reads = self.response.aiter_bytes()
+                async for chunk in reads:
+                    item = whole(decoder, chunk)
+                    if item is not None:
+                        keep(item)
+                        yield item
+                        continue
                     for event in decoder.feed(chunk):
                         item = self._reader.item(event)
                         if item is _DONE:
+                            await _adrain(reads)
                             return
                         keep(item)
                         yield item

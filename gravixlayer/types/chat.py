@@ -8,7 +8,7 @@ as sent) instead of a validation error, and reading a stream chunk pays nothing 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import pydantic
 
@@ -154,17 +154,13 @@ class ChoiceDelta(BaseModel):
 
 class ChunkChoice(BaseModel):
     index: int = 0
-    delta: ChoiceDelta = pydantic.Field(default_factory=ChoiceDelta)
+    # Some servers put a `message` where the spec expects `delta` (spec §2.2): read it as the delta. An
+    # alias, not a Python validator, so a chunk is validated straight from its JSON text.
+    delta: ChoiceDelta = pydantic.Field(
+        default_factory=ChoiceDelta, validation_alias=pydantic.AliasChoices("delta", "message")
+    )
     finish_reason: FinishReason | None = None
     logprobs: ChoiceLogprobs | None = None
-
-    @pydantic.model_validator(mode="before")
-    @classmethod
-    def _message_as_delta(cls, data: Any) -> Any:
-        # Some servers put a `message` where the spec expects `delta` (spec §2.2); read it as the delta.
-        if isinstance(data, dict) and "delta" not in data and isinstance(data.get("message"), dict):
-            data = {**data, "delta": data["message"]}
-        return data
 
 
 class ChatCompletionChunk(BaseModel):

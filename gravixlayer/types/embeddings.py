@@ -22,31 +22,37 @@ if TYPE_CHECKING:
 
 __all__ = ["Embedding", "EmbeddingUsage", "CreateEmbeddingResponse", "EmbeddingResponse", "decode_base64_floats"]
 
-_FLOATS = pydantic.TypeAdapter(list[float])
 
 
 def decode_base64_floats(text: str) -> list[float]:
     """Little-endian float32 values from their base64 text."""
     values = array("f")
-    values.frombytes(base64.b64decode(text))
+    values.frombytes(base64.b64decode(text, validate=True))
     if sys.byteorder != "little":
         values.byteswap()
     return values.tolist()
 
 
-def _read_vector(value: Any) -> list[float]:
-    # A plain validator: decoded floats need no second check, a JSON list gets pydantic's.
+def _floats(value: list[float] | str) -> list[float]:
     if isinstance(value, str):
         try:
             return decode_base64_floats(value)
         except ValueError as exc:  # binascii.Error, or a length that is not a multiple of 4
             raise ValueError(f"embedding is neither a list of numbers nor base64 float32: {exc}") from exc
-    return _FLOATS.validate_python(value)
+    return value
+
+
+if TYPE_CHECKING:
+    Vector = list[float]
+else:
+    # Validated in pydantic's core straight from JSON (numbers, or a string), then a string decoded:
+    # both wire forms stay on their fast path.
+    Vector = Annotated[list[float] | str, pydantic.AfterValidator(_floats)]
 
 
 class Embedding(BaseModel):
     object: str | None = None
-    embedding: Annotated[list[float], pydantic.PlainValidator(_read_vector)] = pydantic.Field(default_factory=list)
+    embedding: Vector = pydantic.Field(default_factory=list)
     """The vector, as floats whatever form it travelled in."""
     index: int | None = None
 

@@ -79,6 +79,7 @@ def run(n: int = 300) -> list[dict[str, Any]]:
             t_oa = best_of(lambda: oa.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=16), number=n)
             rows.append(row("chat.completions.create, small (per request)", t_sdk * 1e3, t_oa * 1e3, "ms", "openai-python"))
 
+        rows += _embeddings_batch(sdk, oa, n=max(3, n // 30))
         rows += _streaming(server, sdk, raw, oa)
         rows += asyncio.run(_fan_out(server, openai))
         sdk.close()
@@ -88,6 +89,58 @@ def run(n: int = 300) -> list[dict[str, Any]]:
     if "openai" in imports:
         rows.append(row("import gravixlayer (fresh interpreter, median)", imports["gravixlayer"] * 1e3, imports["openai"] * 1e3, "ms", "import openai"))
     rows.append(row("from gravixlayer import GravixLayer", imports["from gravixlayer import GravixLayer"] * 1e3, imports["httpx"] * 1e3, "ms", "import httpx"))
+    return rows
+
+
+def _embeddings_batch(sdk: GravixLayer, oa: Any, n: int) -> list[dict[str, Any]]:
+    """100 texts at 1024 dimensions, each SDK with its default wire format (both ask for base64).
+
+    Measured twice: against Local (the whole call), and on a canned answer through httpx's MockTransport,
+    which leaves only what the client pays: building the request, reading and decoding the body.
+    """
+    import base64
+    import json
+
+    import numpy
+    import openai
+
+    texts = [f"document number {i} about the quick brown fox" for i in range(100)]
+    rows: list[dict[str, Any]] = []
+    if oa is None:
+        return rows
+    t_sdk = best_of(lambda: sdk.embeddings.create(model=EMBED, input=texts), number=n)
+    t_oa = best_of(lambda: oa.embeddings.create(model=EMBED, input=texts), number=n)
+    rows.append(row("embeddings.create, 100 x 1024-d (Local, whole call)", t_sdk * 1e3, t_oa * 1e3, "ms", "openai-python"))
+
+    vectors = numpy.random.default_rng(0).standard_normal((100, 1024)).astype("<f4")
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        fmt = json.loads(request.read()).get("encoding_format", "float")
+        data = [
+            {"object": "embedding", "index": i,
+             "embedding": base64.b64encode(v.tobytes()).decode() if fmt == "base64" else v.tolist()}
+            for i, v in enumerate(vectors)
+        ]  # fmt: skip
+        return httpx.Response(200, json={"object": "list", "data": data, "model": EMBED, "usage": {"prompt_tokens": 1, "total_tokens": 1}})
+
+    cache: dict[str, httpx.Response] = {}
+
+    def canned(request: httpx.Request) -> httpx.Response:
+        key = request.content.decode()
+        if key not in cache:
+            cache[key] = answer(request)
+        cached = cache[key]
+        return httpx.Response(200, content=cached.content, headers={"content-type": "application/json"})
+
+    mock_sdk = GravixLayer(api_key="k", base_url="http://bench", http_client=httpx.Client(transport=httpx.MockTransport(canned)))
+    mock_oa = openai.OpenAI(api_key="k", base_url="http://bench/v1/inference", http_client=httpx.Client(transport=httpx.MockTransport(canned)))
+    mock_sdk.embeddings.create(model=EMBED, input=texts)
+    mock_oa.embeddings.create(model=EMBED, input=texts)
+    t_sdk = best_of(lambda: mock_sdk.embeddings.create(model=EMBED, input=texts), number=n * 5)
+    t_oa = best_of(lambda: mock_oa.embeddings.create(model=EMBED, input=texts), number=n * 5)
+    t_float = best_of(lambda: mock_sdk.embeddings.create(model=EMBED, input=texts, encoding_format="float"), number=n * 5)
+    rows.append(row("embeddings.create, 100 x 1024-d (client cost only)", t_sdk * 1e3, t_oa * 1e3, "ms", "openai-python"))
+    rows.append(row("embeddings 100 x 1024-d: base64 vs float wire (client)", t_sdk * 1e3, t_float * 1e3, "ms", "gravixlayer float wire"))
     return rows
 
 
@@ -130,20 +183,29 @@ def _streaming(server: LocalProcess, sdk: GravixLayer, raw: httpx.Client, oa: An
             count += 1
         return first, time.perf_counter() - start, count
 
-    def measure(fn: Any) -> tuple[float, float]:
-        samples = [fn() for _ in range(15)]
-        ttfc = statistics.median(s[0] for s in samples)
-        rate = statistics.median(s[2] / s[1] for s in samples)
-        return ttfc, rate
+    # Interleaved (sdk, raw, openai, sdk, raw, ...): on a shared, noisy machine, load that drifts during
+    # the run then weighs on every contender alike instead of on whichever happened to run in a bad spell.
+    contenders = {"sdk": via_sdk, "raw": via_raw}
+    if oa is not None:
+        contenders["openai"] = via_openai
+    samples: dict[str, list[tuple[float, float, int]]] = {name: [] for name in contenders}
+    for fn in contenders.values():
+        fn()  # warm
+    for _ in range(21):
+        for name, fn in contenders.items():
+            samples[name].append(fn())
 
-    s_ttfc, s_rate = measure(via_sdk)
-    r_ttfc, r_rate = measure(via_raw)
+    def summary(name: str) -> tuple[float, float]:
+        return statistics.median(s[0] for s in samples[name]), statistics.median(s[2] / s[1] for s in samples[name])
+
+    s_ttfc, s_rate = summary("sdk")
+    r_ttfc, r_rate = summary("raw")
     rows = [
         row("chat stream: time to first chunk", s_ttfc * 1e3, r_ttfc * 1e3, "ms", "raw httpx iter_lines"),
         row("chat stream: chunks consumed per second", s_rate, r_rate, "chunks/s", "raw httpx iter_lines", higher_is_better=True),
     ]
     if oa is not None:
-        o_ttfc, o_rate = measure(via_openai)
+        o_ttfc, o_rate = summary("openai")
         rows += [
             row("chat stream: time to first chunk", s_ttfc * 1e3, o_ttfc * 1e3, "ms", "openai-python"),
             row("chat stream: chunks consumed per second", s_rate, o_rate, "chunks/s", "openai-python", higher_is_better=True),
@@ -160,7 +222,8 @@ async def _fan_out(server: LocalProcess, openai: Any, n: int = 1000) -> list[dic
         await asyncio.gather(*[make() for _ in range(n)])
         return time.perf_counter() - start
 
-    async with AsyncGravixLayer(api_key=server.api_key, base_url=server.base_url, max_retries=0) as sdk:
+    # Both wait up to 60 s for a pooled connection (the SDK's default pool wait is its 10 s connect timeout).
+    async with AsyncGravixLayer(api_key=server.api_key, base_url=server.base_url, max_retries=0, timeout=60.0) as sdk:
         async with httpx.AsyncClient(
             headers={"Authorization": f"Bearer {server.api_key}"}, limits=httpx.Limits(max_connections=100), timeout=60.0
         ) as raw:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
 from gravixlayer import AsyncGravixLayer, GravixLayer
 from gravixlayer.types.chat import ChatCompletion
@@ -103,3 +104,61 @@ def test_tool_call_fragments_add_up_to_whole_calls() -> None:
         ("call_b", "get_time", {}),
     ]
     assert final.usage is not None and final.usage.total_tokens == 7
+
+
+def _per_read(*reads: bytes) -> httpx.Response:
+    """A stream whose network reads are exactly `reads` (the way servers flush one event per write)."""
+    return httpx.Response(200, content=iter(reads), headers={"content-type": "text/event-stream"})
+
+
+def _event(obj: object) -> bytes:
+    return b"data: " + json.dumps(obj, ensure_ascii=False).encode() + b"\n\n"
+
+
+def _delta(text: str) -> dict[str, object]:
+    return {"choices": [{"index": 0, "delta": {"content": text}}]}
+
+
+def _stream_of(*reads: bytes) -> list[str]:
+    script = Script(_per_read(*reads))
+    client = GravixLayer(api_key="k", base_url="http://x", http_client=script.sync_client())
+    stream = client.chat.completions.create(model="m", messages=[{"role": "user", "content": "?"}], stream=True)
+    return [chunk.choices[0].delta.content or "" for chunk in stream]
+
+
+def test_one_event_per_read_keeps_every_character() -> None:
+    split = _event(_delta("ünï"))
+    reads = [_event(_delta("a")), _event(_delta('the "error" word')), split[:9], split[9:], b"data: " + json.dumps(_delta("x")).encode() + b"\n\ndata: [DONE]\n\n"]
+    assert _stream_of(*reads) == ["a", 'the "error" word', "ünï", "x"]
+    # A multi-byte character cut between two reads, then a read that is one whole event.
+    body = _event(_delta("héllo 🌍 wörld"))
+    cut = body.index("🌍".encode()) + 1
+    assert _stream_of(body[:cut], body[cut:], _event(_delta("z")), b"data: [DONE]\n\n") == ["héllo 🌍 wörld", "z"]
+
+
+def test_one_event_reads_that_are_errors_still_raise_typed_errors() -> None:
+    from gravixlayer import GravixLayerStreamError
+
+    with pytest.raises(GravixLayerStreamError, match="not JSON"):
+        _stream_of(_event(_delta("a")), b"data: {not json}\n\n", b"data: [DONE]\n\n")
+    with pytest.raises(GravixLayerStreamError, match="overloaded"):
+        _stream_of(_event(_delta("a")), _event({"error": {"message": "overloaded", "code": "busy"}}))
+    with pytest.raises(GravixLayerStreamError, match="cannot read"):
+        _stream_of(_event({"choices": "not a list"}), b"data: [DONE]\n\n")
+
+
+def test_a_finished_stream_gives_its_connection_back(local_server: object) -> None:
+    from gravixlayer.local import LocalServer
+
+    assert isinstance(local_server, LocalServer)
+    opened: list[object] = []
+
+    transport = httpx.HTTPTransport()
+    original = transport._pool._connections  # httpcore's pool: the connections it keeps
+    client = GravixLayer(api_key=local_server.api_key, base_url=local_server.base_url, http_client=httpx.Client(transport=transport))
+    for _ in range(3):
+        stream = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}], max_tokens=20, stream=True)
+        assert stream.get_final_text()
+        opened.extend(c for c in transport._pool._connections if c not in opened)
+    assert original is transport._pool._connections
+    assert len(opened) == 1, "each stream opened a new connection: the finished one was not reusable"
