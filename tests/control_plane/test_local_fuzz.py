@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import time
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from hypothesis import strategies as st
 
 from gravixlayer.local import LocalServer
 from tests.local._hostile import hostile_strings
-from tests.local._state import snapshot
+from tests.local._state import open_descriptors, snapshot
 
 SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -221,10 +220,6 @@ def test_hostile_file_names_and_expiries(raw: httpx.Client, name: str, expires: 
         raw.delete(f"/v1/files/{stored['id']}")
 
 
-def _open_descriptors() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
 def test_uploads_and_downloads_leak_no_descriptors(special: LocalServer) -> None:
     """Refused, oversized, dropped and half-read transfers leave no open file or socket behind."""
     headers = {"Authorization": f"Bearer {special.api_keys[0]}"}
@@ -263,13 +258,13 @@ def test_uploads_and_downloads_leak_no_descriptors(special: LocalServer) -> None
         listing_before = client.get("/v1/files").json()["data"]
     round_of_abuse(file_id)  # warm-up: pools, caches, lazily opened files
     time.sleep(0.3)
-    baseline = _open_descriptors()
+    baseline = open_descriptors(special.data_dir)
     for _ in range(3):
         round_of_abuse(file_id)
     deadline = time.monotonic() + 5
-    while _open_descriptors() > baseline and time.monotonic() < deadline:
+    while open_descriptors(special.data_dir) > baseline and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _open_descriptors() <= baseline
+    assert open_descriptors(special.data_dir) <= baseline
     with httpx.Client(base_url=special.base_url, headers=headers, timeout=30) as client:
         assert client.get("/v1/files").json()["data"] == listing_before
         client.delete(f"/v1/files/{file_id}")

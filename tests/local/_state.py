@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,9 +27,20 @@ def snapshot(http: httpx.Client) -> dict[str, Any]:
     return state
 
 
-def open_descriptors() -> int:
-    """Descriptors open in this process (the in-thread Local server included)."""
-    return len(os.listdir("/proc/self/fd"))
+def open_descriptors(data_dir: Path) -> int:
+    """Sockets and data files (other than the database) open in this process, in-thread Local included.
+
+    The SQLite files are left out: each new worker thread legitimately keeps its own connection.
+    """
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith("socket:") or (target.startswith(str(data_dir)) and "local.sqlite3" not in target):
+            count += 1
+    return count
 
 
 def check_refusal(response: httpx.Response) -> None:

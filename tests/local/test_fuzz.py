@@ -249,10 +249,10 @@ def test_refused_requests_leak_no_descriptors(local: LocalServer, targets: dict[
 
     round_of_abuse()  # warm up pools, caches and lazily opened files
     time.sleep(0.2)
-    baseline = open_descriptors()
+    baseline = open_descriptors(local.data_dir)
     for _ in range(3):
         round_of_abuse()
     deadline = time.monotonic() + 5
-    while open_descriptors() > baseline and time.monotonic() < deadline:
+    while open_descriptors(local.data_dir) > baseline and time.monotonic() < deadline:
         time.sleep(0.1)  # closed sockets take a moment to be reaped
-    assert open_descriptors() <= baseline
+    assert open_descriptors(local.data_dir) <= baseline
