@@ -29,9 +29,11 @@ def load_ipython_extension(ipython: Any) -> None:
     """Called by `%load_ext gravixlayer_notebook`."""
     from ._completer import MATCHER_ID, make_matcher
     from ._display import register
+    from ._errors import install
     from ._magics import GravixMagics
 
     magics = GravixMagics(shell=ipython)
+    magics.errors = install(ipython)  # Err[n] for {Err[n]} and %gravix explain
     ipython.register_magics(magics)
     completer = getattr(ipython, "Completer", None)
     if completer is not None:
@@ -43,8 +45,12 @@ def load_ipython_extension(ipython: Any) -> None:
 def unload_ipython_extension(ipython: Any) -> None:
     """Called by `%unload_ext` / `%reload_ext`: removes the magics, the completer and the renderers."""
     from ._display import unregister
+    from ._errors import uninstall
 
     manager = ipython.magics_manager
+    magics = manager.registry.get("GravixMagics")
+    if magics is not None:
+        uninstall(ipython, magics.errors)
     for kind in ("line", "cell"):
         manager.magics[kind].pop("gravix", None)
     manager.registry.pop("GravixMagics", None)

@@ -20,7 +20,8 @@ __all__ = ["SUBCOMMANDS", "CELL_SUBCOMMANDS", "parse", "split_line", "usage", "H
 
 CELL_SUBCOMMANDS = ("chat", "complete", "embed")
 SUBCOMMANDS = (
-    "chat", "complete", "embed", "models", "deployments", "hardware", "files", "config", "history", "reset", "help",
+    "chat", "complete", "embed", "explain", "models", "deployments", "hardware", "files", "config", "history",
+    "reset", "help",
 )  # fmt: skip
 
 
@@ -102,7 +103,18 @@ def _build(sub: str) -> _Parser:
         p.add_argument("--no-stream", action="store_true", help="wait for the whole answer")
         p.add_argument("--stream", action="store_true", help="stream even where output cannot update in place")
         p.add_argument("--no-interpolate", action="store_true", help="send {name} tokens literally")
-        p.add_argument("-f", "--format", type=_format, metavar="FMT", help="markdown (default), text, code or json")
+        p.add_argument(
+            "-f", "--format", type=_format, metavar="FMT",
+            help="markdown (default), text, code (also offered as a new cell below) or json",
+        )  # fmt: skip
+        _add_output(p)
+    elif sub == "explain":
+        p.add_argument("model", nargs="?", help="model id (default: GravixMagics.default_model)")
+        p.add_argument("--cell", type=_positive_int, metavar="N", help="explain the error of cell [N] (default: the last)")
+        p.add_argument("-t", "--temperature", type=_number(0, 2), metavar="T", help="sampling temperature, 0 to 2")
+        p.add_argument("-n", "--max-tokens", type=_positive_int, metavar="N", help="upper bound on answer tokens")
+        p.add_argument("--no-stream", action="store_true", help="wait for the whole answer")
+        p.add_argument("--stream", action="store_true", help="stream even where output cannot update in place")
         _add_output(p)
     elif sub == "embed":
         p.add_argument("model", nargs="?", help="embedding model id (default: GravixMagics.embedding_model)")
@@ -174,6 +186,7 @@ _SUMMARY = (
      "the conversation continues across cells (--new starts over)"),
     ("%%gravix complete [MODEL]", "legacy text completion of the cell"),
     ("%%gravix embed [MODEL]", "embed the cell (--lines: each line) -> vectors, .to_pandas()"),
+    ("%gravix explain [MODEL]", "the last error (or --cell N's) and its cell, explained by the model, streamed"),
     ("%gravix models", "models the server offers (chat and embedding)"),
     ("%gravix deployments [--widget]", "your deployments (table, or the interactive browser)"),
     ("%gravix hardware [--widget]", "GPU catalogue with prices (table, or the pricing explorer)"),
@@ -186,8 +199,10 @@ _SUMMARY = (
 
 _NOTES = (
     "Interpolation: {name} in a cell is replaced by the variable's value (str(value)) when `name` is "
-    "defined; {{name}} gives the literal text {name}; every other brace stays as written; "
-    "--no-interpolate turns it off. On the magic's own line, $name and {name} expand as in any IPython magic.",
+    "defined; {In[n]}, {Out[n]} and {Err[n]} by cell [n]'s source, value and error; {{name}} gives the "
+    "literal text {name}; every other brace stays as written; --no-interpolate turns it off. On the "
+    "magic's own line, $name and {name} expand as in any IPython magic.",
+    "-f code shows the answer's code block and offers it as a new cell below the current one.",
     "-o NAME stores the result in a variable; the result is also the cell's value (Out[n]).",
     "Settings: %config GravixMagics (default_model, embedding_model, stream, max_history, format, "
     "short_errors).",

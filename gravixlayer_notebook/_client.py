@@ -22,7 +22,7 @@ __all__ = ["ClientProvider", "ClientSource", "LOCAL_NOTICE", "get_client", "defa
 
 LOCAL_NOTICE = (
     "GravixLayer Local: GRAVIXLAYER_API_KEY is not set, so this kernel uses the embedded offline "
-    "stand-in (canned answers, real embeddings); set the key to use the cloud."
+    "server (small local models, real embeddings); set the key to use the cloud."
 )
 
 

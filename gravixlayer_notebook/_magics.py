@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import time
+from collections import ChainMap
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -17,6 +18,7 @@ from traitlets import Bool, CaselessStrEnum, Int, TraitError, Unicode, Union, de
 
 from ._args import CELL_SUBCOMMANDS, HELP, SUBCOMMANDS, parse, split_line, usage
 from ._client import ClientProvider, default_provider
+from ._errors import ErrorLog
 from ._html import redact
 from ._interpolate import interpolate
 from ._results import FORMATS, ChatHistory, ChatResult, EmbedResult
@@ -120,6 +122,7 @@ class GravixMagics(Magics):
         super().__init__(shell=shell, **kwargs)
         self.provider = provider or default_provider()
         self.history = ChatHistory()
+        self.errors = ErrorLog()  # filled by the post_run_cell hook that %load_ext installs
         self.timings: dict[str, float] = {}
         self._models: list[dict[str, Any]] | None = None
 
@@ -179,7 +182,7 @@ class GravixMagics(Magics):
     def _prompt(self, args: Any, cell: str | None) -> str:
         text = (cell or "").strip("\n")
         if self.interpolate and not args.no_interpolate:
-            text, _ = interpolate(text, self._user_ns())
+            text, _ = interpolate(text, ChainMap({"Err": self.errors}, self._user_ns()))
         return text
 
     def _live(self, args: Any) -> bool:
@@ -237,13 +240,22 @@ class GravixMagics(Magics):
             prompt=prompt, kind="chat",
         )  # fmt: skip
         if not args.no_history:
-            usage = info["usage"] or {}
-            self.history.add("user", prompt, model=model, tokens=usage.get("prompt_tokens"))
-            self.history.add(
-                "assistant", result.text, model=result.model, tokens=usage.get("completion_tokens"),
-                interrupted=result.interrupted,
-            )  # fmt: skip
+            self._remember(prompt, model, result, info)
+        self._offer_code(result)
         return result
+
+    def _remember(self, prompt: str, model: str, result: ChatResult, info: dict[str, Any]) -> None:
+        usage = info["usage"] or {}
+        self.history.add("user", prompt, model=model, tokens=usage.get("prompt_tokens"))
+        self.history.add(
+            "assistant", result.text, model=result.model, tokens=usage.get("completion_tokens"),
+            interrupted=result.interrupted,
+        )  # fmt: skip
+
+    def _offer_code(self, result: ChatResult) -> None:
+        """`-f code`: the answer's code becomes the next cell's input (JupyterLab adds a cell below)."""
+        if result.format == "code" and not result.interrupted and result.code.strip() and self.shell is not None:
+            self.shell.set_next_input(result.code, replace=False)
 
     def _do_complete(self, args: Any, cell: str | None) -> ChatResult:
         prompt = self._prompt(args, cell)
@@ -260,11 +272,45 @@ class GravixMagics(Magics):
             return client.completions.create(model=model, prompt=prompt, stream=stream, **extra, **params)
 
         info = self._answer(args, fmt, create, [prompt])
-        return ChatResult(
+        result = ChatResult(
             text=info["text"], model=info["model"] or model, format=fmt, usage=info["usage"],
             request_id=info["request_id"], finish_reason=info["finish_reason"], interrupted=info["interrupted"],
             prompt=prompt, kind="completion",
         )  # fmt: skip
+        self._offer_code(result)
+        return result
+
+    def _do_explain(self, args: Any, cell: str | None) -> ChatResult:
+        """The last error (or cell [N]'s) and the cell that raised it, explained by the model, streamed."""
+        if args.cell is not None:
+            error = self.errors.get(args.cell)
+            if error is None:
+                failed = ", ".join(f"[{n}]" for n in sorted(self.errors)) or "none yet"
+                raise UsageError(f"%gravix explain: cell [{args.cell}] raised no error (cells that failed: {failed})")
+        else:
+            error = self.errors.last()
+            if error is None:
+                raise UsageError("%gravix explain: no cell has failed yet in this kernel; run the failing cell first")
+        model = args.model or self.default_model
+        prompt = (
+            f"This Jupyter notebook cell (In[{error.execution_count}]) failed:\n\n```python\n{error.source.strip()}\n```"
+            f"\n\nIt raised:\n\n```\n{error.traceback}\n```\n\nExplain what went wrong and how to fix it."
+        )
+        messages = [{"role": "system", "content": _EXPLAIN_SYSTEM}, {"role": "user", "content": prompt}]
+        client, params = self._client(), _sampling(args)
+
+        def create(stream: bool) -> Any:
+            extra = {"stream_options": {"include_usage": True}} if stream else {}
+            return client.chat.completions.create(model=model, messages=messages, stream=stream, **extra, **params)
+
+        info = self._answer(args, "markdown", create, [m["content"] for m in messages])
+        result = ChatResult(
+            text=info["text"], model=info["model"] or model, format="markdown", usage=info["usage"],
+            request_id=info["request_id"], finish_reason=info["finish_reason"], interrupted=info["interrupted"],
+            prompt=prompt, kind="explain",
+        )  # fmt: skip
+        self._remember(prompt, model, result, info)  # a follow-up %%gravix chat can ask more about it
+        return result
 
     def _do_embed(self, args: Any, cell: str | None) -> EmbedResult:
         text = self._prompt(args, cell)
@@ -396,6 +442,12 @@ class GravixMagics(Magics):
                 raise UsageError(f"%gravix help: unknown subcommand {args.topic!r} (one of: {', '.join(SUBCOMMANDS)})")
             return Text(usage(args.topic))
         return Text(HELP)
+
+
+_EXPLAIN_SYSTEM = (
+    "You help a Python user in a Jupyter notebook. Say in plain words what the error means and which line "
+    "caused it, then give the fix as a short corrected code block. Be brief."
+)
 
 
 def _sampling(args: Any) -> dict[str, Any]:

@@ -35,12 +35,15 @@ RUN_ALL = "() => { window.jupyterapp.commands.execute('notebook:run-all-cells');
 
 # Done when the kernel is idle and no cell waits ([*]) or lacks an execution count; an error stops
 # Run All with the rest unrun, so an error output also ends the wait (the test then reports it).
-RUN_FINISHED = """(path) => {
+# Only the notebook's own cells count: a cell offered by set_next_input (-f code) is not run by Run All.
+RUN_FINISHED = """([path, originals]) => {
   const w = window.jupyterapp.shell.currentWidget;
   if (!w || w.context.path !== path) return false;
   const k = w.sessionContext.session && w.sessionContext.session.kernel;
   if (!k || k.status !== 'idle') return false;
-  const code = w.content.widgets.filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().trim());
+  const own = new Set(originals);
+  const code = w.content.widgets.filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().trim()
+    && own.has(c.model.sharedModel.getSource()));
   if (code.some(c => (c.node.querySelector('.jp-InputPrompt') || {}).textContent === '[*]:')) return false;
   const failed = code.some(c => c.model.outputs.toJSON().some(o => o.output_type === 'error'));
   return failed || code.every(c => c.model.executionCount !== null);
@@ -55,7 +58,7 @@ CELL_REPORT = """(path) => {
     const widgetOutputs = outputs.filter(o => o.data && o.data['application/vnd.jupyter.widget-view+json']).length;
     const area = c.node.querySelector('.jp-OutputArea');
     return {
-      index, source: c.model.sharedModel.getSource().slice(0, 60),
+      index, source: c.model.sharedModel.getSource().slice(0, 60), full: c.model.sharedModel.getSource(),
       empty: !c.model.sharedModel.getSource().trim(),
       count: c.model.executionCount,
       types: outputs.map(o => o.output_type),

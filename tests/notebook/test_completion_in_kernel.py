@@ -55,7 +55,7 @@ def complete(kc: Any, code: str, cursor: int | None = None) -> tuple[list[str], 
 def test_after_the_cell_magic_only_subcommands_cell_ones_first(kernel: Any) -> None:
     matches, replaced = complete(kernel, "%%gravix ")
     assert matches[:3] == ["chat", "complete", "embed"]
-    assert set(matches) == {"chat", "complete", "embed", "models", "deployments", "hardware", "files",
+    assert set(matches) == {"chat", "complete", "embed", "explain", "models", "deployments", "hardware", "files",
                             "config", "history", "reset", "help"}  # fmt: skip
     assert replaced == ""
     assert complete(kernel, "%%gravix c") == (["chat", "complete", "config"], "c")
@@ -63,7 +63,7 @@ def test_after_the_cell_magic_only_subcommands_cell_ones_first(kernel: Any) -> N
 
 def test_the_line_magic_offers_only_subcommands_that_need_no_cell(kernel: Any) -> None:
     matches, _ = complete(kernel, "%gravix ")
-    assert matches[0] == "models" and "chat" not in matches and "help" in matches
+    assert matches[:2] == ["explain", "models"] and "chat" not in matches and "help" in matches
 
 
 def test_options_in_help_order_and_no_python_names(kernel: Any) -> None:

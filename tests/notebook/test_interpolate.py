@@ -23,7 +23,8 @@ NS = {"name": "Ada", "n": 3, "items": [1, 2], "_private": "p", "x1": "X"}
         ("{ name }", "{ name }"),
         ("{1}", "{1}"),
         ("{name.upper}", "{name.upper}"),
-        ("{In[3]}", "{In[3]}"),
+        ("{In[3]}", "{In[3]}"),  # no In in this namespace: left as written
+        ("{items[0]}", "{items[0]}"),  # only In/Out/Err are indexed
         ("{name!r}", "{name!r}"),
         ("{name:>10}", "{name:>10}"),
         ('{"a": {"b": 1}}', '{"a": {"b": 1}}'),
@@ -45,3 +46,12 @@ def test_reports_the_names_used_once_each() -> None:
 
 def test_values_are_not_interpolated_again() -> None:
     assert interpolate("{a}", {"a": "{b}", "b": "no"})[0] == "{b}"
+
+
+def test_cell_history_tokens() -> None:
+    ns = {"In": ["", "x = 1", "1 / 0", "x + 1"], "Out": {3: 2}, "Err": {2: "ZeroDivisionError: division by zero"}}
+    text = "{In[2]} | {Out[3]} | {Err[2]} | {In[-1]} | {Out[1]} | {Err[9]} | {{In[2]}}"
+    assert interpolate(text, ns)[0] == (
+        "1 / 0 | 2 | ZeroDivisionError: division by zero | x + 1 | {Out[1]} | {Err[9]} | {In[2]}"
+    )
+    assert interpolate("{Out[-1]}", ns)[0] == "2"

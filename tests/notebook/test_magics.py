@@ -376,3 +376,55 @@ def test_the_magic_line_expands_dollar_and_brace_variables_like_ipython(ip: Inte
     assert rec.bodies[0]["messages"][0]["content"] == "EXPANDED"
     assert rec.bodies[1]["messages"][0]["content"] == "EXPANDED!"
     assert rec.bodies[1]["messages"][-1]["content"] == "hi EXPANDED"  # the body: our own {name} rules
+
+
+# -- errors, explain, -f code ----------------------------------------------------------------------------
+
+
+def test_failed_cells_are_kept_in_err_and_interpolated(ip: InteractiveShell, use_client: Any) -> None:
+    rec = Recorder()
+    use_client(scripted_client(lambda req, body: httpx.Response(200, json=completion_json("ok")), rec))
+    failed = ip.run_cell("def half(x):\n    return x / 0\nhalf(4)", store_history=True)
+    count = failed.execution_count
+    assert ip.user_ns["Err"][count].name == "ZeroDivisionError"
+    assert "return x / 0" in ip.user_ns["Err"][count].traceback and "IPython" not in ip.user_ns["Err"][count].traceback
+    ok = ip.run_cell("21 * 2", store_history=True)
+    chat(ip, "chat --no-history", f"Why did {{In[{count}]}} fail with {{Err[{count}]}}? And {{Out[{ok.execution_count}]}}?")
+    sent = rec.bodies[-1]["messages"][-1]["content"]
+    assert "half(4)" in sent and "ZeroDivisionError: division by zero" in sent and "And 42?" in sent
+
+
+def test_explain_sends_the_failing_cell_and_its_traceback_and_streams_the_answer(ip: InteractiveShell, use_client: Any) -> None:
+    rec = Recorder()
+    sse_headers = {"content-type": "text/event-stream"}
+
+    def answer(req: httpx.Request, body: dict[str, Any]) -> httpx.Response:
+        if body["stream"]:
+            return httpx.Response(200, content=sse(["Divide ", "by 2."]), headers=sse_headers)
+        return httpx.Response(200, json=completion_json("Divide by 2."))
+
+    magics = use_client(scripted_client(answer, rec))
+    magics.stream = True
+    first = ip.run_cell("numbers = [1, 2]\nnumbers[5]", store_history=True).execution_count
+    ip.run_cell("{}['missing']", store_history=True)
+    with capture_output() as cap:
+        result = ip.run_line_magic("gravix", f"explain --cell {first}")
+    assert result.kind == "explain" and result.text == "Divide by 2."
+    assert cap.outputs and cap.outputs[0].data["text/plain"] == ""  # the live output, streamed into
+    user = rec.bodies[-1]["messages"][-1]["content"]
+    assert "numbers[5]" in user and "IndexError: list index out of range" in user
+    ip.run_line_magic("gravix", "explain --no-stream")  # default: the last error
+    assert "KeyError: 'missing'" in rec.bodies[-1]["messages"][-1]["content"]
+    with pytest.raises(UsageError, match=r"cell \[1\] raised no error"):
+        ip.run_line_magic("gravix", "explain --cell 1")
+
+
+def test_format_code_offers_the_code_as_the_next_cell(ip: InteractiveShell, use_client: Any) -> None:
+    answer = "Here you go:\n```python\ndef add(a, b):\n    return a + b\n```\nEnjoy."
+    use_client(scripted_client(lambda req, body: httpx.Response(200, json=completion_json(answer))))
+    ip.rl_next_input = None
+    result = chat(ip, "chat -f code --no-stream --no-history", "add two numbers")
+    assert ip.rl_next_input == "def add(a, b):\n    return a + b" == result.code
+    ip.rl_next_input = None
+    chat(ip, "chat --no-stream --no-history", "add two numbers")  # markdown: nothing offered
+    assert ip.rl_next_input is None
