@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from ..errors import LocalAPIError
 from .channel import AgentChannel, AgentError, AgentGone, SandboxProcess
@@ -43,6 +43,8 @@ STREAM_LIMIT = 256 * MIB
 """Longest kernel answer line (output, results and images of one run)."""
 COMMAND_STREAM_LIMIT = 1 * MIB
 KERNEL_PREFIX = b"\x1eGLXK:"
+PROCESS_LIMIT_PATIENCE = 3.0
+"""Seconds a start waits at the process limit (processes just killed are still being reaped) before 503."""
 
 
 @dataclass
@@ -117,6 +119,18 @@ class Kernel:
         return self.process is not None and self.process.returncode is None
 
     async def start(self) -> None:
+        """Start the kernel; at the process limit, wait a moment for killed processes to be reaped first."""
+        deadline = time.monotonic() + PROCESS_LIMIT_PATIENCE
+        while True:
+            try:
+                await self._start()
+                return
+            except LocalAPIError as exc:
+                if exc.code != "process_limit" or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(0.2)
+
+    async def _start(self) -> None:
         self.token = secrets.token_hex(8)
         launch = self.runtime.channel.launch
         if self.language == "python":
@@ -311,23 +325,29 @@ class Runtime:
         """
         if self.disk_exceeded:
             self.disk_exceeded = self.files.over_quota()
-        try:
-            process = await self.channel.spawn(
-                argv, cwd=cwd, env=dict(env), stdin=stdin, capture_stderr=not stdin, cpu_seconds=cpu_seconds,
-                limit=limit,
-            )  # fmt: skip
-        except AgentGone:
-            raise LocalAPIError(503, "sandbox_unavailable", "the sandbox's environment has ended") from None
-        except AgentError as exc:
-            if exc.code == "EAGAIN":
-                raise self.process_limit_error() from None
-            if exc.code in ("ENOENT", "EACCES"):
-                raise
-            raise LocalAPIError(
-                400, "spawn_failed", f"the sandbox could not start {argv[0]!r}: {exc.message}"
-            ) from None
+        deadline = time.monotonic() + PROCESS_LIMIT_PATIENCE
+        while True:
+            try:
+                process = await self.channel.spawn(
+                    argv, cwd=cwd, env=dict(env), stdin=stdin, capture_stderr=not stdin, cpu_seconds=cpu_seconds,
+                    limit=limit,
+                )  # fmt: skip
+                break
+            except AgentError as exc:
+                if exc.code != "EAGAIN" or time.monotonic() > deadline:
+                    self._spawn_failed(exc, argv)
+                await asyncio.sleep(0.2)
+            except AgentGone:
+                raise LocalAPIError(503, "sandbox_unavailable", "the sandbox's environment has ended") from None
         self.groups.add(process.pid)
         return process
+
+    def _spawn_failed(self, exc: AgentError, argv: Sequence[str]) -> NoReturn:
+        if exc.code == "EAGAIN":
+            raise self.process_limit_error() from None
+        if exc.code in ("ENOENT", "EACCES"):
+            raise exc
+        raise LocalAPIError(400, "spawn_failed", f"the sandbox could not start {argv[0]!r}: {exc.message}") from None
 
     def process_limit_error(self) -> LocalAPIError:
         return LocalAPIError(
