@@ -11,6 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -41,6 +42,9 @@ from ._version import __version__
 __all__ = ["BaseClient", "SyncAPIClient", "AsyncAPIClient", "normalize_base_url", "mask_key"]
 
 log = logging.getLogger("gravixlayer")
+
+RECORDED_RESPONSES: ContextVar[list[httpx.Response] | None] = ContextVar("gravixlayer_responses", default=None)
+"""Set by `with_raw_response` wrappers: every successful response of the call is appended (see _response.py)."""
 
 T = TypeVar("T")
 
@@ -276,6 +280,9 @@ class SyncAPIClient(BaseClient):
                     raise connection_error(exc, request) from exc
             else:
                 if response.is_success:
+                    record = RECORDED_RESPONSES.get()
+                    if record is not None:
+                        record.append(response)
                     return response
                 wait = self._retry_after_response(request, response, attempt)
                 if wait is None:
@@ -337,6 +344,9 @@ class AsyncAPIClient(BaseClient):
                     raise connection_error(exc, request) from exc
             else:
                 if response.is_success:
+                    record = RECORDED_RESPONSES.get()
+                    if record is not None:
+                        record.append(response)
                     return response
                 wait = self._retry_after_response(request, response, attempt)
                 if wait is None:

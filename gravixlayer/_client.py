@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._base_client import _NOT_GIVEN, AsyncAPIClient, SyncAPIClient
+from ._base_client import _NOT_GIVEN, AsyncAPIClient, SyncAPIClient, normalize_base_url
 from ._constants import DEFAULT_MAX_RETRIES
+from ._exceptions import GravixLayerValidationError
 from ._types import TimeoutTypes
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from .resources.embeddings import AsyncEmbeddings, Embeddings
     from .resources.files import AsyncFiles, Files
     from .resources.memory import AsyncMemory, Memory
+    from .resources.models import AsyncModels, Models
     from .resources.sandbox import AsyncSandboxService, SandboxService
     from .resources.vectors import AsyncVectors, Vectors
 
@@ -79,6 +81,12 @@ class GravixLayer(SyncAPIClient):
         from .resources.embeddings import Embeddings
 
         return Embeddings(self)
+
+    @cached_property
+    def models(self) -> Models:
+        from .resources.models import Models
+
+        return Models(self)
 
     @cached_property
     def files(self) -> Files:
@@ -135,12 +143,22 @@ class GravixLayer(SyncAPIClient):
     def with_options(
         self,
         *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        http_client: httpx.Client | None = None,
         timeout: TimeoutTypes = _NOT_GIVEN,
         max_retries: int | None = None,
         default_headers: Mapping[str, str] | None = None,
     ) -> GravixLayer:
-        """A copy with other defaults that shares this client's connection pool."""
-        clone: GravixLayer = _copy_with(self, timeout=timeout, max_retries=max_retries, default_headers=default_headers)
+        """A copy with other settings; it shares this client's connection pool unless given `http_client`.
+
+        Closing the copy never closes the shared pool (the original owns it); `default_headers` are
+        added to this client's.
+        """
+        clone: GravixLayer = _copy_with(
+            self, api_key=api_key, base_url=base_url, http_client=http_client, timeout=timeout,
+            max_retries=max_retries, default_headers=default_headers,
+        )  # fmt: skip
         return clone
 
     def __enter__(self) -> GravixLayer:
@@ -194,6 +212,12 @@ class AsyncGravixLayer(AsyncAPIClient):
         from .resources.embeddings import AsyncEmbeddings
 
         return AsyncEmbeddings(self)
+
+    @cached_property
+    def models(self) -> AsyncModels:
+        from .resources.models import AsyncModels
+
+        return AsyncModels(self)
 
     @cached_property
     def files(self) -> AsyncFiles:
@@ -250,14 +274,22 @@ class AsyncGravixLayer(AsyncAPIClient):
     def with_options(
         self,
         *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        http_client: httpx.AsyncClient | None = None,
         timeout: TimeoutTypes = _NOT_GIVEN,
         max_retries: int | None = None,
         default_headers: Mapping[str, str] | None = None,
     ) -> AsyncGravixLayer:
-        """A copy with other defaults that shares this client's connection pool."""
+        """A copy with other settings; it shares this client's connection pool unless given `http_client`.
+
+        Closing the copy never closes the shared pool (the original owns it); `default_headers` are
+        added to this client's.
+        """
         clone: AsyncGravixLayer = _copy_with(
-            self, timeout=timeout, max_retries=max_retries, default_headers=default_headers
-        )
+            self, api_key=api_key, base_url=base_url, http_client=http_client, timeout=timeout,
+            max_retries=max_retries, default_headers=default_headers,
+        )  # fmt: skip
         return clone
 
     async def __aenter__(self) -> AsyncGravixLayer:
@@ -269,13 +301,26 @@ class AsyncGravixLayer(AsyncAPIClient):
         await self.close()
 
 
-def _copy_with(client: Any, *, timeout: Any, max_retries: int | None, default_headers: Mapping[str, str] | None) -> Any:
+def _copy_with(
+    client: Any, *, api_key: str | None, base_url: str | None, http_client: Any, timeout: Any,
+    max_retries: int | None, default_headers: Mapping[str, str] | None,
+) -> Any:  # fmt: skip
+    if api_key is not None and (not isinstance(api_key, str) or not api_key.strip()):
+        raise GravixLayerValidationError("api_key must be a non-empty string")
+    if max_retries is not None and max_retries < 0:
+        raise GravixLayerValidationError(f"max_retries must be >= 0, got {max_retries}")
     clone = copy.copy(client)
     # Cached resources point at the original; drop them so the copy builds its own.
     for name in list(vars(clone)):
         if name in type(client).__dict__ and isinstance(type(client).__dict__[name], cached_property):
             del clone.__dict__[name]
     clone._owns_http = False
+    if http_client is not None:
+        clone._http = http_client
+    if api_key is not None:
+        clone._api_key = api_key
+    if base_url is not None:
+        clone.base_url = normalize_base_url(base_url)
     if timeout is not _NOT_GIVEN:
         clone.timeout = timeout
     if max_retries is not None:

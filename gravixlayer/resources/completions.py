@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, Literal, overload
 
 from typing_extensions import Unpack
@@ -15,6 +15,12 @@ from .._exceptions import GravixLayerValidationError
 from .._parse import parse_model
 from .._request import APIRequest, single, without_none
 from .._resource import AsyncAPIResource, SyncAPIResource
+from .._response import (
+    async_to_raw_response_wrapper,
+    async_to_streamed_response_wrapper,
+    to_raw_response_wrapper,
+    to_streamed_response_wrapper,
+)
 from .._streaming import AsyncStream, Stream
 from .._types import RequestOptions
 from .._validation import require_str
@@ -34,6 +40,16 @@ def _create_request(*, model: str, prompt: str | list[str], stream: bool, option
 
 
 class Completions(SyncAPIResource):
+    @cached_property
+    def with_raw_response(self) -> CompletionsWithRawResponse:
+        """The same methods, returning the HTTP response with the result (`.parse()`)."""
+        return CompletionsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> CompletionsWithStreamingResponse:
+        """The same methods as context managers that close the HTTP response on exit."""
+        return CompletionsWithStreamingResponse(self)
+
     @overload
     def create(
         self,
@@ -145,6 +161,16 @@ class Completions(SyncAPIResource):
 
 
 class AsyncCompletions(AsyncAPIResource):
+    @cached_property
+    def with_raw_response(self) -> AsyncCompletionsWithRawResponse:
+        """The same methods, returning the HTTP response with the result (`.parse()`)."""
+        return AsyncCompletionsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> AsyncCompletionsWithStreamingResponse:
+        """The same methods as context managers that close the HTTP response on exit."""
+        return AsyncCompletionsWithStreamingResponse(self)
+
     @overload
     async def create(
         self,
@@ -253,3 +279,31 @@ class AsyncCompletions(AsyncAPIResource):
         if stream:
             return AsyncStream(await self._client.send(request), Completion)
         return await self._client.run(single(request, partial(parse_model, Completion)))
+
+
+class CompletionsWithRawResponse:
+    """Each method of `Completions` that returns an `APIResponse` (status, headers, `.parse()`)."""
+
+    def __init__(self, resource: Completions) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+
+
+class CompletionsWithStreamingResponse:
+    """Each method of `Completions` that is a context manager giving an `APIResponse`, closed on exit."""
+
+    def __init__(self, resource: Completions) -> None:
+        self.create = to_streamed_response_wrapper(resource.create)
+
+
+class AsyncCompletionsWithRawResponse:
+    """Each method of `AsyncCompletions` that returns an `APIResponse` (status, headers, `.parse()`)."""
+
+    def __init__(self, resource: AsyncCompletions) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+
+
+class AsyncCompletionsWithStreamingResponse:
+    """Each method of `AsyncCompletions` that is a context manager giving an `APIResponse`, closed on exit."""
+
+    def __init__(self, resource: AsyncCompletions) -> None:
+        self.create = async_to_streamed_response_wrapper(resource.create)

@@ -8,12 +8,20 @@ parameter is asked again, once, for floats.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from typing_extensions import Unpack
 
 from .._exceptions import GravixLayerAPIError, GravixLayerValidationError
 from .._parse import parse_model
 from .._request import APIRequest, Step, without_none
 from .._resource import AsyncAPIResource, SyncAPIResource
+from .._response import (
+    async_to_raw_response_wrapper,
+    async_to_streamed_response_wrapper,
+    to_raw_response_wrapper,
+    to_streamed_response_wrapper,
+)
 from .._types import RequestOptions
 from .._validation import require_in, require_positive_int, require_str
 from ..types.embeddings import CreateEmbeddingResponse
@@ -69,6 +77,16 @@ def _create_step(
 
 
 class Embeddings(SyncAPIResource):
+    @cached_property
+    def with_raw_response(self) -> EmbeddingsWithRawResponse:
+        """The same methods, returning the HTTP response with the result (`.parse()`)."""
+        return EmbeddingsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> EmbeddingsWithStreamingResponse:
+        """The same methods as context managers that close the HTTP response on exit."""
+        return EmbeddingsWithStreamingResponse(self)
+
     def create(
         self,
         *,
@@ -92,6 +110,16 @@ class Embeddings(SyncAPIResource):
 
 
 class AsyncEmbeddings(AsyncAPIResource):
+    @cached_property
+    def with_raw_response(self) -> AsyncEmbeddingsWithRawResponse:
+        """The same methods, returning the HTTP response with the result (`.parse()`)."""
+        return AsyncEmbeddingsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> AsyncEmbeddingsWithStreamingResponse:
+        """The same methods as context managers that close the HTTP response on exit."""
+        return AsyncEmbeddingsWithStreamingResponse(self)
+
     async def create(
         self,
         *,
@@ -112,3 +140,31 @@ class AsyncEmbeddings(AsyncAPIResource):
                 options=options,
             )  # fmt: skip
         )
+
+
+class EmbeddingsWithRawResponse:
+    """Each method of `Embeddings` that returns an `APIResponse` (status, headers, `.parse()`)."""
+
+    def __init__(self, resource: Embeddings) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+
+
+class EmbeddingsWithStreamingResponse:
+    """Each method of `Embeddings` that is a context manager giving an `APIResponse`, closed on exit."""
+
+    def __init__(self, resource: Embeddings) -> None:
+        self.create = to_streamed_response_wrapper(resource.create)
+
+
+class AsyncEmbeddingsWithRawResponse:
+    """Each method of `AsyncEmbeddings` that returns an `APIResponse` (status, headers, `.parse()`)."""
+
+    def __init__(self, resource: AsyncEmbeddings) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+
+
+class AsyncEmbeddingsWithStreamingResponse:
+    """Each method of `AsyncEmbeddings` that is a context manager giving an `APIResponse`, closed on exit."""
+
+    def __init__(self, resource: AsyncEmbeddings) -> None:
+        self.create = async_to_streamed_response_wrapper(resource.create)

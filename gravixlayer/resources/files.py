@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote, unquote
@@ -27,6 +27,12 @@ from .._exceptions import GravixLayerValidationError
 from .._parse import json_body, parse_model, to_model
 from .._request import APIRequest, Step, single
 from .._resource import AsyncAPIResource, SyncAPIResource
+from .._response import (
+    async_to_raw_response_wrapper,
+    async_to_streamed_response_wrapper,
+    to_raw_response_wrapper,
+    to_streamed_response_wrapper,
+)
 from .._types import RequestOptions
 from .._validation import require_in, require_positive_int, require_str
 from ..types.files import FILE_PURPOSES, FileDeleteResponse, FileList, FileObject, FileUploadResponse
@@ -352,6 +358,16 @@ class _Download:
 
 
 class Files(SyncAPIResource):
+    @cached_property
+    def with_raw_response(self) -> FilesWithRawResponse:
+        """The same methods, returning the HTTP response with the result (`.parse()`)."""
+        return FilesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> FilesWithStreamingResponse:
+        """The same methods as context managers that close the HTTP response on exit."""
+        return FilesWithStreamingResponse(self)
+
     def create(
         self,
         file: FileInput,
@@ -422,6 +438,16 @@ class Files(SyncAPIResource):
 
 
 class AsyncFiles(AsyncAPIResource):
+    @cached_property
+    def with_raw_response(self) -> AsyncFilesWithRawResponse:
+        """The same methods, returning the HTTP response with the result (`.parse()`)."""
+        return AsyncFilesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> AsyncFilesWithStreamingResponse:
+        """The same methods as context managers that close the HTTP response on exit."""
+        return AsyncFilesWithStreamingResponse(self)
+
     async def create(
         self,
         file: FileInput,
@@ -491,3 +517,47 @@ class AsyncFiles(AsyncAPIResource):
     async def delete(self, file_id: str, **options: Unpack[RequestOptions]) -> FileDeleteResponse:
         """Delete a file; the answer's `.message` says so."""
         return await self._client.run(single(_delete_request(file_id, options), _parse_delete))
+
+
+class FilesWithRawResponse:
+    """Each method of `Files` that returns an `APIResponse` (status, headers, `.parse()`)."""
+
+    def __init__(self, resource: Files) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.retrieve = to_raw_response_wrapper(resource.retrieve)
+        self.content = to_raw_response_wrapper(resource.content)
+        self.delete = to_raw_response_wrapper(resource.delete)
+
+
+class FilesWithStreamingResponse:
+    """Each method of `Files` that is a context manager giving an `APIResponse`, closed on exit."""
+
+    def __init__(self, resource: Files) -> None:
+        self.create = to_streamed_response_wrapper(resource.create)
+        self.list = to_streamed_response_wrapper(resource.list)
+        self.retrieve = to_streamed_response_wrapper(resource.retrieve)
+        self.content = to_streamed_response_wrapper(resource.content)
+        self.delete = to_streamed_response_wrapper(resource.delete)
+
+
+class AsyncFilesWithRawResponse:
+    """Each method of `AsyncFiles` that returns an `APIResponse` (status, headers, `.parse()`)."""
+
+    def __init__(self, resource: AsyncFiles) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+        self.list = async_to_raw_response_wrapper(resource.list)
+        self.retrieve = async_to_raw_response_wrapper(resource.retrieve)
+        self.content = async_to_raw_response_wrapper(resource.content)
+        self.delete = async_to_raw_response_wrapper(resource.delete)
+
+
+class AsyncFilesWithStreamingResponse:
+    """Each method of `AsyncFiles` that is a context manager giving an `APIResponse`, closed on exit."""
+
+    def __init__(self, resource: AsyncFiles) -> None:
+        self.create = async_to_streamed_response_wrapper(resource.create)
+        self.list = async_to_streamed_response_wrapper(resource.list)
+        self.retrieve = async_to_streamed_response_wrapper(resource.retrieve)
+        self.content = async_to_streamed_response_wrapper(resource.content)
+        self.delete = async_to_streamed_response_wrapper(resource.delete)
