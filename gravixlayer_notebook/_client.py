@@ -13,12 +13,12 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gravixlayer import GravixLayer
 
-__all__ = ["ClientProvider", "ClientSource", "LOCAL_NOTICE", "get_client", "default_provider"]
+__all__ = ["ClientProvider", "ClientSource", "LOCAL_NOTICE", "get_client", "default_provider", "list_models"]
 
 LOCAL_NOTICE = (
     "GravixLayer Local: GRAVIXLAYER_API_KEY is not set, so this kernel uses the embedded offline "
@@ -153,6 +153,19 @@ class ClientProvider:
         """The key in use (for redacting it from messages); never displayed."""
         with self._lock:
             return self._client.api_key if self._client is not None else None
+
+
+def list_models(client: Any, *, quick: bool = False) -> list[dict[str, Any]]:
+    """The models the server offers (`GET /v1/inference/models`), as dicts; `quick`: 5 s, no retries
+    (for tab completion and widgets, which must not hang on a slow network)."""
+    from gravixlayer._parse import json_body
+    from gravixlayer._request import APIRequest
+
+    if quick:
+        client = client.with_options(timeout=5.0, max_retries=0)
+    body = json_body(client.send(APIRequest("GET", "inference", "models")))
+    items = body.get("data", []) if isinstance(body, dict) else body
+    return [item for item in items or [] if isinstance(item, dict)]
 
 
 def _notify_default(message: str) -> None:

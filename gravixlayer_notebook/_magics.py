@@ -333,15 +333,9 @@ class GravixMagics(Magics):
         ]
 
     def _list_models(self, quick: bool = False) -> list[dict[str, Any]]:
-        from gravixlayer._parse import json_body
-        from gravixlayer._request import APIRequest
+        from ._client import list_models
 
-        client = self._client()
-        if quick:  # tab completion must not hang on a slow network
-            client = client.with_options(timeout=5.0, max_retries=0)
-        body = json_body(client.send(APIRequest("GET", "inference", "models")))
-        items = body.get("data", []) if isinstance(body, dict) else body
-        return [item for item in items or [] if isinstance(item, dict)]
+        return list_models(self._client(), quick=quick)
 
     def _do_models(self, args: Any, cell: str | None) -> Any:
         from ._table import Table

@@ -1,4 +1,4 @@
-"""ipywidgets 8 browsers over GravixLayer: deployments, hardware pricing, sandbox files.
+"""ipywidgets 8 widgets over GravixLayer: deployments, hardware pricing, sandbox files, and a chat.
 
 Every widget keeps its state in traits (rows, filters, selection, pending confirmation, messages) and
 acts through plain methods that the buttons call, so it can be driven and tested without a browser.
@@ -10,13 +10,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .chat import ChatWidget
     from .deployments import DeploymentsBrowser
     from .hardware import HardwareExplorer
     from .sandbox_files import SandboxFileBrowser
 
-__all__ = ["DeploymentsBrowser", "HardwareExplorer", "SandboxFileBrowser"]
+__all__ = ["ChatWidget", "DeploymentsBrowser", "HardwareExplorer", "SandboxFileBrowser"]
 
-_WHERE = {"DeploymentsBrowser": "deployments", "HardwareExplorer": "hardware", "SandboxFileBrowser": "sandbox_files"}
+_WHERE = {
+    "ChatWidget": "chat", "DeploymentsBrowser": "deployments", "HardwareExplorer": "hardware",
+    "SandboxFileBrowser": "sandbox_files",
+}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:

@@ -33,6 +33,8 @@ def voila(local_server: LocalServer, tmp_path_factory: pytest.TempPathFactory) -
     root = tmp_path_factory.mktemp("voila")
     _write(root, "deployments.ipynb", SETUP, "DeploymentsBrowser(refresh_interval=0.5)")
     _write(root, "hardware.ipynb", SETUP, "HardwareExplorer()")
+    _write(root, "chat.ipynb", "%load_ext gravixlayer_notebook\nfrom gravixlayer_notebook.widgets import ChatWidget",
+           f"ChatWidget(model={MODEL!r})")  # fmt: skip
     _write(root, "sandbox.ipynb", SETUP, "SandboxFileBrowser(os.environ['GRAVIX_TEST_SANDBOX'])")
     env = {"GRAVIXLAYER_API_KEY": local_server.api_key, "GRAVIXLAYER_BASE_URL": local_server.base_url}
     sandbox_id = _make_sandbox(local_server.client)
@@ -119,4 +121,20 @@ def test_sandbox_file_browser_opens_a_folder_on_click(voila: Voila, page: Any) -
     page.wait_for_selector("button.gravix-file:has-text('readme.txt')")
     page.locator("button.gravix-file", has_text="readme.txt").click()
     page.wait_for_selector(".gravix-preview:has-text('hello from the sandbox')")
+    assert page.errors == []
+
+
+def test_chat_widget_sends_and_streams_an_answer_into_the_transcript(voila: Voila, page: Any) -> None:
+    page.goto(voila.render("chat.ipynb"))
+    page.wait_for_selector(".gravix-message textarea")
+    assert page.locator(".gravix-model input").input_value() == MODEL
+    page.locator(".gravix-message textarea").fill("Hello from the browser")
+    page.locator("button.gravix-send").click()
+    page.wait_for_selector(".gravix-transcript .gravix-user:has-text('Hello from the browser')")
+    page.wait_for_function(
+        "() => { const a = document.querySelector('.gravix-transcript .gravix-assistant');"
+        " return a && a.textContent.trim().length > 0 && !document.querySelector('button.gravix-send').disabled; }"
+    )
+    assert page.locator(".gravix-message textarea").input_value() == ""
+    assert "token" in page.locator(".gravix-status").inner_text()
     assert page.errors == []

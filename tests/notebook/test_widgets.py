@@ -192,3 +192,41 @@ def test_sandbox_file_browser_navigates_previews_and_changes_files(client: Gravi
     assert b.path == "/home/user"
     b.open_folder("/no/such/folder")
     assert b.error.startswith("open /no/such/folder failed") and b.path == "/home/user"
+
+
+# -- chat widget -------------------------------------------------------------------------------------------
+
+
+def test_chat_widget_streams_into_the_transcript_and_shares_the_magics_history(ip: Any, magics: Any) -> None:
+    from gravixlayer_notebook.widgets import ChatWidget
+
+    magics.default_model = MODEL
+    chat = ChatWidget()  # the notebook's client, model and conversation
+    assert chat.model == MODEL and MODEL in chat._picker.options and "baai/bge-small-en-v1.5" not in chat._picker.options
+    seen: list[str] = []
+    chat.observe(lambda change: seen.append(change["new"][-1]["content"] if change["new"] else ""), names="messages")
+    chat.draft = "Hello from the widget"
+    answer = chat.send()
+    assert answer and chat.messages[-2:] == [
+        {"role": "user", "content": "Hello from the widget"}, {"role": "assistant", "content": answer},
+    ]  # fmt: skip
+    assert "" in seen and answer in seen  # an empty answer first, then it grew: streamed
+    assert chat.draft == "" and not chat.streaming and not chat._send_button.disabled
+    assert chat.last_result["usage"]["total_tokens"] > 0 and chat.last_result["request_id"]
+    assert "Hello from the widget" in chat._transcript.value
+    history = ip.run_line_magic("gravix", "history")
+    assert list(history["role"]) == ["user", "assistant"] and history["content"].iloc[0] == "Hello from the widget"
+    ip.run_cell_magic("gravix", "chat --no-stream", "And a follow-up")
+    assert len(ChatWidget().messages) == 4  # a new widget shows the whole shared conversation
+    chat.clear()
+    assert len(magics.history) == 0 and chat.messages == []
+
+
+def test_chat_widget_reports_errors_in_its_status_line(magics: Any) -> None:
+    from gravixlayer_notebook.widgets import ChatWidget
+
+    chat = ChatWidget(model="no-such-model")
+    assert chat.send("hi") == ""
+    assert "GravixLayerNotFoundError" in chat.error and chat.messages == [] and len(magics.history) == 0
+    assert chat.draft == "hi"  # the question waits in the box to be sent again
+    assert chat.send("   ") == "" and chat.error == "write a message first"
