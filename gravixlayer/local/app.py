@@ -33,7 +33,9 @@ from .storage import Storage
 
 __all__ = ["create_app", "ROUTERS"]
 
-ROUTERS: list[str] = ["inference", "files", "deployments", "accelerators", "vectors", "sandboxes"]
+ROUTERS: list[str] = [
+    "inference", "files", "deployments", "accelerators", "vectors", "sandboxes", "sandbox_ssh",
+]
 """Router modules served, in order (``gravixlayer.local.routers.<name>``)."""
 
 Hook = Callable[[Starlette], Awaitable[None]]

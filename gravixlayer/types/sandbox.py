@@ -35,6 +35,8 @@ __all__ = [
     "Execution",
     "code_run_fields",
     "command_run_fields",
+    "SSHInfo",
+    "SSHStatus",
 ]
 
 
@@ -427,3 +429,37 @@ def _error_object(error: Any, *, default_name: str) -> dict[str, Any] | None:
             "traceback": str(traceback or ""),
         }
     return {"name": default_name, "value": str(error), "traceback": ""}
+
+
+class SSHInfo(BaseModel):
+    """`enable_ssh` (spec §8.9): where to connect and, on enable or regenerate, the private key.
+
+    The private key is left out of the repr (it logs in to the sandbox); save it with mode 600 and pass it
+    to `ssh -i`.
+    """
+
+    _repr_fields = ("sandbox_id", "enabled", "port", "username", "key_fingerprint")
+
+    sandbox_id: str | None = None
+    enabled: bool = False
+    port: int | None = None
+    username: str | None = None
+    connect_cmd: str | None = None
+    key_fingerprint: str | None = None
+    private_key: str | None = None
+    public_key: str | None = None
+    ssh_config: str | None = None
+    message: str | None = None
+    host: str | None = None
+
+
+class SSHStatus(BaseModel):
+    """`ssh_status` (spec §8.9); `disable_ssh` answers the same shape with `enabled` false."""
+
+    sandbox_id: str | None = None
+    enabled: bool = False
+    port: int | None = None
+    username: str | None = None
+    daemon_running: bool | None = None
+    key_fingerprint: str | None = None
+    message: str | None = None

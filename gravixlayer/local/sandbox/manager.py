@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -179,6 +179,8 @@ class Record:
     uid: int | None
     isolation: str | None = None
     internet_access: bool = False
+    ssh_enabled: bool = False
+    """Whether an SSH server runs for it (``ssh.py``; not stored: servers end with Local)."""
 
     def to_json(self) -> dict[str, Any]:
         """The 0.0.59 sandbox keys (spec §8.2) plus `name`, `isolation` and `internet_access`."""
@@ -198,7 +200,7 @@ class Record:
             "disk_size_mb": self.disk_size_mb,
             "metadata": self.metadata,
             "ip_address": "127.0.0.1",
-            "ssh_enabled": False,
+            "ssh_enabled": self.ssh_enabled,
             "isolation": self.isolation,
             "internet_access": self.internet_access,
         }
@@ -283,6 +285,10 @@ class SandboxManager:
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._guard_task: asyncio.Task[None] | None = None
+        self.stop_hooks: list[Callable[[str], Awaitable[None]]] = []
+        """Called with a sandbox's id when it stops (its SSH server ends with it)."""
+        self.layers: Callable[[str], Any] | None = None
+        """Template layers (``templates.py``): a built template's files and environment, by template name."""
 
     # -- start and stop -------------------------------------------------------------------------------------
 
@@ -537,6 +543,11 @@ class SandboxManager:
             timer = self._timers.pop(record.id, None)
             if timer is not None:
                 timer.cancel()
+            for hook in self.stop_hooks:
+                try:
+                    await hook(record.id)
+                except Exception:
+                    log.exception("a stop hook of sandbox %s failed", record.id)
             runtime = self.runtimes.pop(record.id, None)
             if runtime is not None:
                 await runtime.stop()

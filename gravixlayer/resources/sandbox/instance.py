@@ -33,6 +33,8 @@ from ...types.sandbox import (
     SandboxKillResponse,
     SandboxMetrics,
     SandboxTimeoutResponse,
+    SSHInfo,
+    SSHStatus,
     WriteInfo,
 )
 from .sandboxes import (
@@ -359,6 +361,18 @@ class SandboxInstance(_InfoMixin, SyncAPIResource):
         answer: SandboxHostURL = self._sandboxes.get_host_url(self.sandbox_id, port, **options)
         return answer.url
 
+    def enable_ssh(self, regenerate_keys: bool = False, **options: Unpack[RequestOptions]) -> SSHInfo:
+        """Start SSH for this sandbox: port, user, `connect_cmd` and the private key to log in with."""
+        return self._sandboxes.enable_ssh(self.sandbox_id, regenerate_keys, **options)
+
+    def disable_ssh(self, **options: Unpack[RequestOptions]) -> SSHStatus:
+        """Stop this sandbox's SSH server."""
+        return self._sandboxes.disable_ssh(self.sandbox_id, **options)
+
+    def ssh_status(self, **options: Unpack[RequestOptions]) -> SSHStatus:
+        """Whether SSH is enabled for this sandbox, and where."""
+        return self._sandboxes.ssh_status(self.sandbox_id, **options)
+
     def pause(self, **options: Unpack[RequestOptions]) -> SandboxInfo:
         """Suspend the sandbox's processes."""
         self._info = self._sandboxes.pause(self.sandbox_id, **options)
@@ -484,6 +498,18 @@ class AsyncSandboxInstance(_InfoMixin, AsyncAPIResource):
         """The URL at which a server listening on `port` inside the sandbox is reached."""
         answer: SandboxHostURL = await self._sandboxes.get_host_url(self.sandbox_id, port, **options)
         return answer.url
+
+    async def enable_ssh(self, regenerate_keys: bool = False, **options: Unpack[RequestOptions]) -> SSHInfo:
+        """Start SSH for this sandbox: port, user, `connect_cmd` and the private key to log in with."""
+        return await self._sandboxes.enable_ssh(self.sandbox_id, regenerate_keys, **options)
+
+    async def disable_ssh(self, **options: Unpack[RequestOptions]) -> SSHStatus:
+        """Stop this sandbox's SSH server."""
+        return await self._sandboxes.disable_ssh(self.sandbox_id, **options)
+
+    async def ssh_status(self, **options: Unpack[RequestOptions]) -> SSHStatus:
+        """Whether SSH is enabled for this sandbox, and where."""
+        return await self._sandboxes.ssh_status(self.sandbox_id, **options)
 
     async def pause(self, **options: Unpack[RequestOptions]) -> SandboxInfo:
         """Suspend the sandbox's processes."""

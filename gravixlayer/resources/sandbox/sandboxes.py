@@ -33,6 +33,8 @@ from ...types.sandbox import (
     SandboxList,
     SandboxMetrics,
     SandboxTimeoutResponse,
+    SSHInfo,
+    SSHStatus,
     WriteInfo,
 )
 from ._requests import (
@@ -77,6 +79,7 @@ from ._requests import (
     env_vars_argument,
 )
 from ._requests import _request_options as _request_options
+from ._ssh import parse_ssh_info, parse_ssh_status, ssh_disable_step, ssh_enable_request, ssh_status_request
 
 if TYPE_CHECKING:
     from .facade import AsyncSandbox, Sandbox
@@ -178,6 +181,21 @@ class Sandboxes(SyncAPIResource):
         """The URL at which a server listening on `port` inside the sandbox is reached."""
         request = _host_request(sandbox_id, port, options)
         return self._client.run(single(request, partial(parse_model, SandboxHostURL)))
+
+    def enable_ssh(
+        self, sandbox_id: str, regenerate_keys: bool = False, **options: Unpack[RequestOptions]
+    ) -> SSHInfo:
+        """Start SSH for the sandbox: port, user, `connect_cmd` and the private key to log in with."""
+        request = ssh_enable_request(sandbox_id, regenerate_keys, options)
+        return self._client.run(single(request, parse_ssh_info))
+
+    def disable_ssh(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SSHStatus:
+        """Stop the sandbox's SSH server (its sessions end)."""
+        return self._client.run(ssh_disable_step(sandbox_id, options))
+
+    def ssh_status(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SSHStatus:
+        """Whether SSH is enabled, its port and user, and whether the server runs."""
+        return self._client.run(single(ssh_status_request(sandbox_id, options), parse_ssh_status))
 
     def read_file(self, sandbox_id: str, path: str, **options: Unpack[RequestOptions]) -> FileReadResponse:
         """A text file's content; relative paths are under /home/user."""
@@ -390,6 +408,21 @@ class AsyncSandboxes(AsyncAPIResource):
         """The URL at which a server listening on `port` inside the sandbox is reached."""
         request = _host_request(sandbox_id, port, options)
         return await self._client.run(single(request, partial(parse_model, SandboxHostURL)))
+
+    async def enable_ssh(
+        self, sandbox_id: str, regenerate_keys: bool = False, **options: Unpack[RequestOptions]
+    ) -> SSHInfo:
+        """Start SSH for the sandbox: port, user, `connect_cmd` and the private key to log in with."""
+        request = ssh_enable_request(sandbox_id, regenerate_keys, options)
+        return await self._client.run(single(request, parse_ssh_info))
+
+    async def disable_ssh(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SSHStatus:
+        """Stop the sandbox's SSH server (its sessions end)."""
+        return await self._client.run(ssh_disable_step(sandbox_id, options))
+
+    async def ssh_status(self, sandbox_id: str, **options: Unpack[RequestOptions]) -> SSHStatus:
+        """Whether SSH is enabled, its port and user, and whether the server runs."""
+        return await self._client.run(single(ssh_status_request(sandbox_id, options), parse_ssh_status))
 
     async def read_file(
         self, sandbox_id: str, path: str, **options: Unpack[RequestOptions]
