@@ -86,14 +86,16 @@ def _expect(text: str, pos: int, char: str) -> int:
 
 
 def _item(item: Any, index: int, dimension: int | None) -> Any:
-    """One ``vectors`` item, checked, with its embedding already a float32 row."""
+    """One ``vectors`` item, checked, with its embedding already a float32 row.
+
+    The embedding is converted first (that checks its numbers), so the generic check that follows
+    skips it (a numpy row is not a JSON value to walk)."""
+    if dimension is not None and isinstance(item, dict):
+        key = "embedding" if "embedding" in item else "values"
+        values = item.get(key)
+        if isinstance(values, list):
+            item[key] = embeddings([values], dimension, lambda _: f"vectors[{index}].embedding")[0]
     check_json(item, f"vectors[{index}]", depth=2)
-    if dimension is None or not isinstance(item, dict):
-        return item
-    key = "embedding" if "embedding" in item else "values"
-    values = item.get(key)
-    if isinstance(values, list):
-        item[key] = embeddings([values], dimension, lambda _: f"vectors[{index}].embedding")[0]
     return item
 
 
