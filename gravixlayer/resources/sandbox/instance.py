@@ -37,6 +37,7 @@ from ...types.sandbox import (
     SSHStatus,
     WriteInfo,
 )
+from ...types.shared import CodeLanguage
 from .sandboxes import (
     HOME,
     AsyncSandboxes,
@@ -301,7 +302,7 @@ class SandboxInstance(_InfoMixin, SyncAPIResource):
         return answer
 
     def run_code(
-        self, code: str, language: str = "python", context_id: str | None = None,
+        self, code: str, language: CodeLanguage = "python", context_id: str | None = None,
         env_vars: Mapping[str, str] | None = None, timeout: float | None = None, *,
         env: Mapping[str, str] | None = None, **options: Unpack[TimedRequestOptions],
     ) -> Execution:  # fmt: skip
@@ -331,7 +332,7 @@ class SandboxInstance(_InfoMixin, SyncAPIResource):
         )
 
     def create_code_context(
-        self, language: str = "python", cwd: str | None = None, **options: Unpack[RequestOptions]
+        self, language: CodeLanguage = "python", cwd: str | None = None, **options: Unpack[RequestOptions]
     ) -> CodeContext:
         """A persistent interpreter: pass its `id` as `context_id` to keep variables between runs."""
         return self._sandboxes.create_code_context(self.sandbox_id, language, cwd, **options)
@@ -437,7 +438,7 @@ class AsyncSandboxInstance(_InfoMixin, AsyncAPIResource):
         return answer
 
     async def run_code(
-        self, code: str, language: str = "python", context_id: str | None = None,
+        self, code: str, language: CodeLanguage = "python", context_id: str | None = None,
         env_vars: Mapping[str, str] | None = None, timeout: float | None = None, *,
         env: Mapping[str, str] | None = None, **options: Unpack[TimedRequestOptions],
     ) -> Execution:  # fmt: skip
@@ -467,7 +468,7 @@ class AsyncSandboxInstance(_InfoMixin, AsyncAPIResource):
         )
 
     async def create_code_context(
-        self, language: str = "python", cwd: str | None = None, **options: Unpack[RequestOptions]
+        self, language: CodeLanguage = "python", cwd: str | None = None, **options: Unpack[RequestOptions]
     ) -> CodeContext:
         """A persistent interpreter: pass its `id` as `context_id` to keep variables between runs."""
         return await self._sandboxes.create_code_context(self.sandbox_id, language, cwd, **options)

@@ -37,6 +37,7 @@ from ...types.sandbox import (
     SSHStatus,
     WriteInfo,
 )
+from ...types.shared import CodeLanguage
 from ._requests import (
     DEFAULT_TEMPLATE,
     HOME,
@@ -276,7 +277,7 @@ class Sandboxes(SyncAPIResource):
         return self._client.run(single(request, _command_answer))
 
     def run_code(
-        self, sandbox_id: str, code: str, language: str = "python", context_id: str | None = None,
+        self, sandbox_id: str, code: str, language: CodeLanguage = "python", context_id: str | None = None,
         env_vars: Mapping[str, str] | None = None, timeout: float | None = None, *,
         environment: Mapping[str, str] | None = None, **options: Unpack[TimedRequestOptions],
     ) -> Execution:  # fmt: skip
@@ -299,7 +300,7 @@ class Sandboxes(SyncAPIResource):
     def create_code_context(
         self,
         sandbox_id: str,
-        language: str = "python",
+        language: CodeLanguage = "python",
         cwd: str | None = None,
         **options: Unpack[RequestOptions],
     ) -> CodeContext:
@@ -507,7 +508,7 @@ class AsyncSandboxes(AsyncAPIResource):
         return await self._client.run(single(request, _command_answer))
 
     async def run_code(
-        self, sandbox_id: str, code: str, language: str = "python", context_id: str | None = None,
+        self, sandbox_id: str, code: str, language: CodeLanguage = "python", context_id: str | None = None,
         env_vars: Mapping[str, str] | None = None, timeout: float | None = None, *,
         environment: Mapping[str, str] | None = None, **options: Unpack[TimedRequestOptions],
     ) -> Execution:  # fmt: skip
@@ -530,7 +531,7 @@ class AsyncSandboxes(AsyncAPIResource):
     async def create_code_context(
         self,
         sandbox_id: str,
-        language: str = "python",
+        language: CodeLanguage = "python",
         cwd: str | None = None,
         **options: Unpack[RequestOptions],
     ) -> CodeContext:
