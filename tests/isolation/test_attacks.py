@@ -147,12 +147,12 @@ def test_memory_guard_counts_detached_processes(served: Served) -> None:
     assert served.healthy()
 
 
+BOUNDED = [s for s in SETTINGS if s.expected != "best-effort"]  # best-effort promises no file boundary
+
+
+@pytest.mark.parametrize("served", BOUNDED, ids=[s.name for s in BOUNDED], indirect=True)
 def test_files_api_race_with_symlink_swaps(served: Served) -> None:
     """The sandbox swaps a directory for a link to the host's data directory while the API writes into it."""
-    if served.setting.expected == "best-effort":
-        pytest.skip(
-            "best-effort promises no boundary: the README says so (the other modes are attacked here)"
-        )
     swapper = (
         "import ctypes, os, sys\n"
         "libc = ctypes.CDLL(None, use_errno=True)\n"
@@ -267,3 +267,23 @@ def test_internet_access_never_reaches_the_hosts_loopback(setting: Setting) -> N
             # An interface with a route out, and still no way to the host's 127.0.0.1 (Local itself).
             assert opened.run_code(probe).stdout == "['lo', 'tap0'] []"
         assert served.healthy()
+
+
+AS_ROOT = [s for s in SETTINGS if s.root]  # a non-root Local cannot make cgroups: rlimits and the guard hold
+
+
+@pytest.mark.parametrize("served", AS_ROOT, ids=[s.name for s in AS_ROOT], indirect=True)
+def test_a_cgroup_holds_every_process_where_the_host_allows(served: Served) -> None:
+    """As root (cgroups writable here), every process of a sandbox is in its cgroup, which goes at kill."""
+    with served.client() as client:
+        sb = client.sandbox.sandboxes.create(**LOCATION)
+        sb.run_command("sh", ["-c", "setsid sleep 60 >/dev/null 2>&1 &"])
+        time.sleep(0.2)
+        found = [p for p in Path("/sys/fs/cgroup").glob(f"**/gravixlayer-sandbox-{sb.sandbox_id}")]
+        assert found, "no cgroup was made for the sandbox"
+        members = {int(pid) for directory in found for pid in (directory / "cgroup.procs").read_text().split()}
+        assert set(_sandbox_processes(sb.sandbox_id)) <= members
+        memory = [d for d in found if (d / "memory.limit_in_bytes").exists() or (d / "memory.max").exists()]
+        assert memory, "the sandbox's cgroup has no memory limit"
+        client.sandbox.sandboxes.kill(sb.sandbox_id)
+        assert not any(p.exists() for p in found)

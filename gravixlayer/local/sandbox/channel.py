@@ -93,16 +93,26 @@ class AgentChannel:
         self.loop.add_reader(sock.fileno(), self._readable)
 
     @classmethod
-    async def start(cls, make_launch: Any) -> AgentChannel:
-        """Start the agent; `make_launch(control_fd)` returns the `Launch` to use."""
+    async def start(cls, make_launch: Any, *, join: Any = None) -> AgentChannel:
+        """Start the agent; `make_launch(control_fd)` returns the `Launch` to use; `join` (in the child,
+        before anything else) moves it into the sandbox's cgroup."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         launch: Launch | None = None
         try:
             launch = make_launch(theirs.fileno())
             assert launch is not None
+            preexec = launch.preexec
+            if join is not None:
+                inner = preexec
+
+                def preexec() -> None:
+                    join()
+                    if inner is not None:
+                        inner()
+
             process = subprocess.Popen(
                 launch.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                pass_fds=launch.pass_fds, preexec_fn=launch.preexec, close_fds=True, cwd="/",
+                pass_fds=launch.pass_fds, preexec_fn=preexec, close_fds=True, cwd="/",
                 env={"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8"},
             )  # fmt: skip
         except BaseException:

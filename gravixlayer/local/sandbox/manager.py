@@ -29,6 +29,7 @@ from typing import Any
 
 from ..errors import LocalAPIError
 from ..storage import Storage
+from .cgroups import SandboxCgroup
 from .channel import AgentChannel, AgentGone
 from .files import HOME, SandboxFiles, iso_time
 from .isolation import MIB, NAMESPACES, NAMESPACES_NO_PROC, STRENGTH, UID_BASE, UID_SPAN, Limits, Mode, launch
@@ -469,14 +470,21 @@ class SandboxManager:
         mode = record.isolation or await self.isolation_mode()
         if STRENGTH.get(mode, 0) < STRENGTH.get(self.mode or mode, 0):
             mode = self.mode or mode
+        cgroup = await _thread(SandboxCgroup.create, record.id, limits)
         try:
-            channel = await AgentChannel.start(lambda fd: launch(mode, files.root, record.uid, limits, fd))
-        except (OSError, AgentGone) as exc:
+            channel = await AgentChannel.start(
+                lambda fd: launch(mode, files.root, record.uid, limits, fd),
+                join=cgroup.joiner() if cgroup is not None else None,
+            )
+        except (OSError, AgentGone, subprocess.SubprocessError) as exc:
+            if cgroup is not None:
+                await _thread(cgroup.remove)
             raise LocalAPIError(
                 503, "sandbox_unavailable", f"the sandbox could not be started: {exc}"
             ) from None
         files.channel = channel
         runtime = Runtime(record.id, files, channel, limits, record.env_vars, record.disk_size_mb)
+        runtime.cgroup = cgroup
         if record.internet_access:
             try:
                 runtime.slirp = await start_network(channel)

@@ -285,6 +285,8 @@ class Runtime:
         self.readers: set[asyncio.Future[None]] = set()
         self.cpu_sample: tuple[float, float] | None = None
         self.slirp: Any = None
+        self.cgroup: Any = None
+        """``cgroups.SandboxCgroup`` where this host lets Local make one (removed at stop)."""
         self.forwarders: Any = None
         """``ports.Forwarders`` once ``get_host_url`` was asked (namespace modes)."""
 
@@ -496,6 +498,8 @@ class Runtime:
             with contextlib.suppress(ProcessLookupError):
                 self.slirp.kill()
             await asyncio.to_thread(self.slirp.wait)
+        if self.cgroup is not None:
+            await asyncio.to_thread(self.cgroup.remove)
 
     def metrics(self, memory_total_mb: int) -> dict[str, Any]:
         import psutil
