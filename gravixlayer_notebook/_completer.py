@@ -25,7 +25,7 @@ from ._results import FORMATS
 __all__ = ["candidates", "make_matcher", "MATCHER_ID"]
 
 MATCHER_ID = "gravixlayer_notebook.magics"
-_MODEL_SUBCOMMANDS = ("chat", "complete", "embed")
+_MODEL_SUBCOMMANDS = ("chat", "complete", "embed", "explain")
 _COMMANDS = ("%gravix", "%%gravix")
 
 

@@ -42,6 +42,9 @@ def _columns_for(items: list[Any]) -> list[str]:
     preferred = getattr(type(first), "_repr_fields", None)
     if preferred:
         cols = list(preferred)
+        # how GravixLayer Local isolates a sandbox matters to whoever runs code in it: keep it in view
+        if "isolation" not in cols and any(_fields(i).get("isolation") for i in items[:20]):
+            cols.insert(cols.index("status") + 1 if "status" in cols else len(cols), "isolation")
         # add the remaining fields the items actually carry, in order, without embeddings
         for item in items[:20]:
             for key, value in _fields(item).items():

@@ -10,7 +10,7 @@ from typing import Any
 import ipywidgets as w
 from traitlets import Dict, Int, List, Unicode, observe
 
-from .._html import esc
+from .._html import esc, plural
 from ._base import Browser, button
 
 __all__ = ["SandboxFileBrowser", "HOME"]
@@ -39,11 +39,16 @@ class SandboxFileBrowser(Browser):
     pending_delete = Unicode("", help="Path waiting for the delete confirmation.")
     download_name = Unicode("", help="Name of the file last prepared for download.")
     download_size = Int(0, help="Its size in bytes.")
+    isolation = Unicode("", help="How GravixLayer Local isolates this sandbox (empty on the cloud: its own VM).")
 
     def __init__(self, sandbox: Any, client: Any = None, *, path: str = HOME, load: bool = True, **kwargs: Any) -> None:
         super().__init__(client=client, **kwargs)
         self.sandbox_id = sandbox if isinstance(sandbox, str) else sandbox.sandbox_id
         self._api = self.client.sandbox.sandboxes
+        self._isolation = w.HTML()
+        self._isolation.add_class("gravix-isolation")
+        self.observe(self._render_isolation, names="isolation")
+        self.isolation = self._isolation_of(sandbox)
         self._where = w.HTML()
         self._where.add_class("gravix-path")
         self._up_button = button("Up", icon="arrow-up", name="up")
@@ -74,7 +79,7 @@ class SandboxFileBrowser(Browser):
         self._delete_button.on_click(lambda _: self.request_delete())
         self._upload.observe(self._on_upload, names="value")
         self.children = [
-            w.HBox([self._up_button, self._refresh_button, self._where]),
+            w.HBox([self._up_button, self._refresh_button, self._where, self._isolation]),
             self._list,
             w.HBox([self._upload, self._folder_name, self._mkdir_button]),
             w.HBox([self._download_button, self._delete_button, self._link]),
@@ -87,6 +92,22 @@ class SandboxFileBrowser(Browser):
             self.open_folder(path)
         else:
             self.path = path
+
+    def _isolation_of(self, sandbox: Any) -> str:
+        value = getattr(sandbox, "isolation", None) if not isinstance(sandbox, str) else None
+        if value is None and isinstance(sandbox, str):
+            try:
+                value = getattr(self._api.get(sandbox), "isolation", None)
+            except Exception:  # the browser works without it; the header just does not say
+                value = None
+        return str(value or "")
+
+    def _render_isolation(self, change: Any = None) -> None:
+        self._isolation.value = (
+            f'<span style="color:#666;margin-left:1em" title="how GravixLayer Local isolates this sandbox">'
+            f"isolation: <b>{esc(self.isolation)}</b></span>"
+            if self.isolation else ""
+        )  # fmt: skip
 
     # -- navigation ---------------------------------------------------------------------------------
 
@@ -106,7 +127,8 @@ class SandboxFileBrowser(Browser):
         self.selected = ""
         self.path = target
         self.entries = items
-        self._ok(f"{target}: {sum(e['is_dir'] for e in items)} folders, {sum(not e['is_dir'] for e in items)} files")
+        folders = sum(e["is_dir"] for e in items)
+        self._ok(f"{target}: {plural(folders, 'folder')}, {plural(len(items) - folders, 'file')}")
 
     def refresh(self) -> None:
         self.open_folder(self.path)

@@ -62,3 +62,8 @@ def test_the_matcher_answers_alone_on_its_line_and_steps_aside_elsewhere(ip: Int
     assert [getattr(m, "matcher_identifier", None) for m in ip.Completer.custom_matchers].count(MATCHER_ID) == 1
     ip.run_line_magic("reload_ext", "gravixlayer_notebook")
     assert [getattr(m, "matcher_identifier", None) for m in ip.Completer.custom_matchers].count(MATCHER_ID) == 1
+
+
+def test_explain_completes_models_then_its_options(magics: GravixMagics) -> None:
+    found = candidates(magics, "%gravix explain ")
+    assert found[0] == magics.default_model and "--cell" in found and "--system" not in found

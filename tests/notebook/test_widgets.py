@@ -194,6 +194,17 @@ def test_sandbox_file_browser_navigates_previews_and_changes_files(client: Gravi
     assert b.error.startswith("open /no/such/folder failed") and b.path == "/home/user"
 
 
+def test_sandbox_file_browser_says_how_local_isolates_the_sandbox(client: GravixLayer, sandbox: Any) -> None:
+    from gravixlayer_notebook.widgets import SandboxFileBrowser
+
+    assert sandbox.isolation  # GravixLayer Local always reports its mode
+    for given in (sandbox, sandbox.sandbox_id):  # the object, or only its id (then asked for)
+        b = SandboxFileBrowser(given, client=client)
+        assert b.isolation == sandbox.isolation
+        assert f"isolation: <b>{sandbox.isolation}</b>" in b._isolation.value
+    assert "1 folder, 1 file" in b.message
+
+
 # -- chat widget -------------------------------------------------------------------------------------------
 
 
