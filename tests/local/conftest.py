@@ -34,7 +34,9 @@ def _no_upstream_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="package")
 def local() -> Iterator[LocalServer]:
     """One Local with two keys (two tenants) and no upstream."""
-    with LocalServer(api_keys=[KEY_A, KEY_B], upstream_url=None, deployment_ready_delay=0) as server:
+    with LocalServer(
+        api_keys=[KEY_A, KEY_B], upstream_url=None, deployment_ready_delay=0, chat_engine="standin"
+    ) as server:
         yield server
 
 

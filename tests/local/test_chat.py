@@ -170,7 +170,7 @@ def test_stream_frames_are_data_lines(local: LocalServer) -> None:
 
 @pytest.fixture(scope="module")
 def paced() -> Iterator[LocalServer]:
-    with LocalServer(api_keys=[KEY_A], token_delay=0.02, upstream_url=None) as server:
+    with LocalServer(api_keys=[KEY_A], token_delay=0.02, upstream_url=None, chat_engine="standin") as server:
         yield server
 
 

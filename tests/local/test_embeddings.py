@@ -1,4 +1,5 @@
-"""Offline embeddings with meaning (wordllama, isometric map into each model's dimension)."""
+"""Offline embeddings with meaning (MiniLM by default, wordllama as the fast option; isometric map
+into each model's dimension)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import httpx
 import numpy as np
 import pytest
 
-from gravixlayer.local.embedding import ALPHA, EMBEDDING_MODELS, Embedder
+from gravixlayer.local.embedding import ALPHAS, EMBEDDING_MODELS, Embedder
 
 EMBEDDINGS = "/v1/inference/embeddings"
 E5 = "microsoft/multilingual-e5-large"
@@ -108,15 +109,27 @@ def test_aliases_of_one_model_agree(embedder: Embedder) -> None:
     )
 
 
-def test_map_is_isometric_with_documented_offset(embedder: Embedder) -> None:
-    """Served cosine = (1 - ALPHA) * wordllama cosine + ALPHA, for every dimension."""
+@pytest.mark.parametrize("engine", ["minilm", "wordllama"])
+def test_map_is_isometric_with_documented_offset(engine: str) -> None:
+    """Served cosine = (1 - ALPHA) * source cosine + ALPHA; 384-d models under MiniLM keep ALPHA 0."""
+    embedder = Embedder(engine=engine)
     texts = ["I prefer coding in Python", "The weather is cold today", "My favourite food is sushi"]
     base, _ = embedder.base_vectors(texts)
     raw = base @ base.T
     for model in ("baai/bge-small-en-v1.5", E5, "text-embedding-3-large"):
         served = embedder.embed(texts, model)
         assert served.dtype == np.float32 and served.shape == (3, embedder.dimension(model))
-        np.testing.assert_allclose(served @ served.T, (1 - ALPHA) * raw + ALPHA, atol=1e-5)
+        alpha = embedder.served_alpha(model)
+        assert alpha == (0.0 if engine == "minilm" and model.startswith("baai/bge-small") else ALPHAS[engine])
+        np.testing.assert_allclose(served @ served.T, (1 - alpha) * raw + alpha, atol=1e-5)
+
+
+def test_all_minilm_serves_the_sentence_transformer_unchanged() -> None:
+    embedder = Embedder(engine="minilm")
+    texts = ["What is my preferred language?", "I prefer coding in Python"]
+    np.testing.assert_array_equal(embedder.embed(texts, "all-MiniLM-L6-v2"), embedder.base_vectors(texts)[0])
+    a, b = embedder.embed(texts, "sentence-transformers/all-MiniLM-L6-v2")
+    assert float(a @ b) == pytest.approx(0.326, abs=0.01)  # sentence-transformers' float model: 0.331
 
 
 def test_related_pair_scores_clearly_above_unrelated(http: httpx.Client) -> None:
@@ -131,18 +144,25 @@ def test_related_pair_scores_clearly_above_unrelated(http: httpx.Client) -> None
 
 
 def test_seed_memory_example_passes_threshold(http: httpx.Client) -> None:
-    """The memory example: threshold 0.5 keeps the stored preference first, drops unrelated text."""
+    """The memory example: threshold 0.5 keeps the stored preference, drops unrelated text."""
     stored = ["I prefer coding in Python", "I like Python", "The weather is cold today"]
     memories = vectors(embed(http, stored))
     query = vectors(embed(http, "What is my preferred language?"))[0]
     scores = dict(zip(stored, (memories @ query).tolist(), strict=True))
     ranked = sorted(scores, key=scores.__getitem__, reverse=True)
-    assert ranked[0] == "I prefer coding in Python"
+    assert ranked[-1] == "The weather is cold today"
     assert scores["I prefer coding in Python"] > 0.5
     assert scores["The weather is cold today"] < 0.45
     assert scores["I prefer coding in Python"] - scores["The weather is cold today"] > 0.15
-    # measured when calibrating (see embedding.py): 0.538, 0.444, 0.348
-    assert scores["I prefer coding in Python"] == pytest.approx(0.538, abs=0.01)
+    # measured when calibrating (see embedding.py): 0.528, 0.610, 0.367 ("I like Python" may rank first)
+    assert scores["I prefer coding in Python"] == pytest.approx(0.528, abs=0.01)
+
+
+def test_wordllama_fast_option_keeps_its_calibration() -> None:
+    embedder = Embedder(engine="wordllama")
+    stored = embedder.embed(["I prefer coding in Python", "I like Python", "The weather is cold today"], E5)
+    query = embedder.embed(["What is my preferred language?"], E5)[0]
+    np.testing.assert_allclose(stored @ query, [0.538, 0.444, 0.348], atol=0.01)
 
 
 def test_embedder_api(embedder: Embedder) -> None:

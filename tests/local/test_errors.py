@@ -105,7 +105,7 @@ def test_extra_keys_are_allowed(http: httpx.Client) -> None:
 
 @pytest.fixture(scope="module")
 def small_limit_server() -> Iterator[LocalServer]:
-    with LocalServer(api_keys=[KEY_A], max_upload_bytes=1024, upstream_url=None) as server:
+    with LocalServer(api_keys=[KEY_A], max_upload_bytes=1024, upstream_url=None, chat_engine="standin") as server:
         yield server
 
 
@@ -132,7 +132,7 @@ def test_unexpected_exception_is_500_without_traceback(
     async def boom(request: Request) -> Response:
         raise RuntimeError("secret internals")
 
-    app = create_app(LocalConfig(api_keys=[KEY_A], data_dir=tmp_path, upstream_url=None))
+    app = create_app(LocalConfig(api_keys=[KEY_A], data_dir=tmp_path, upstream_url=None, chat_engine="standin"))
     app.router.routes.append(Route("/boom", boom))
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/boom", headers={"Authorization": f"Bearer {KEY_A}"})

@@ -29,7 +29,7 @@ def unique_index() -> str:
 
 @pytest.fixture(scope="package")
 def mserver() -> Iterator[LocalServer]:
-    with LocalServer(api_keys=[KEY], upstream_url=None, deployment_ready_delay=0) as server:
+    with LocalServer(api_keys=[KEY], upstream_url=None, deployment_ready_delay=0, chat_engine="standin") as server:
         yield server
 
 

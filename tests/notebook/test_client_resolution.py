@@ -21,7 +21,7 @@ def test_explicit_key_env_wins_over_the_environment(local_server: LocalServer, m
     client = provider.get()
     assert provider.source is not None and provider.source.kind == "config"
     assert client.base_url == local_server.base_url and client.api_key == local_server.api_key
-    assert client.chat.completions.create(model="test-model", messages=[{"role": "user", "content": "hi"}]).text
+    assert client.chat.completions.create(model="test-model", messages=[{"role": "user", "content": "hi"}], max_tokens=5).text
     assert local_server.api_key not in provider.source.describe() and "$MY_TEAM_KEY" in provider.source.describe()
     assert notices == []
     provider.reset()
@@ -54,7 +54,7 @@ def test_embedded_local_is_last_started_once_with_a_notice(monkeypatch: pytest.M
     assert provider.get() is client
     assert provider.source is not None and provider.source.kind == "local"
     assert notices == [LOCAL_NOTICE] and "\n" not in LOCAL_NOTICE
-    assert client.chat.completions.create(model="test-model", messages=[{"role": "user", "content": "hi"}]).text
+    assert client.chat.completions.create(model="test-model", messages=[{"role": "user", "content": "hi"}], max_tokens=5).text
     other = ClientProvider(notify=notices.append)
     assert other.get().base_url == client.base_url  # one embedded server per kernel
 

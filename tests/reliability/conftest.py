@@ -26,7 +26,7 @@ ProxyFactory = Callable[[FaultPlan], FaultProxy]
 @pytest.fixture(scope="session")
 def rel_server() -> Iterator[LocalServer]:
     """One Local for the suite, separate from the shared one, with three tenants."""
-    with LocalServer(api_keys=list(KEYS), deployment_ready_delay=0) as server:
+    with LocalServer(api_keys=list(KEYS), deployment_ready_delay=0, chat_engine="standin") as server:
         yield server
 
 

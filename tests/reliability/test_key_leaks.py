@@ -190,7 +190,7 @@ def test_keys_never_leak(
 ) -> None:
     seen: list[Any] = []
     with LocalServer(
-        api_keys=[KEY, OTHER], log_level="debug", access_log=True, deployment_ready_delay=0
+        api_keys=[KEY, OTHER], log_level="debug", access_log=True, deployment_ready_delay=0, chat_engine="standin"
     ) as server:
         seen += [server, server.config]
         client = GravixLayer(api_key=KEY, base_url=server.base_url, max_retries=2)

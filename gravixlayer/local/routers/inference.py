@@ -49,8 +49,6 @@ __all__ = ["routes", "startup", "shutdown"]
 PREFIX = "/v1/inference"
 MAX_STOP_SEQUENCES = 4
 MAX_EMBEDDING_INPUTS = 2048
-_INLINE_EMBED_TEXTS = 32
-"""Batches up to this size are embedded on the event loop; larger ones in a thread."""
 
 PositiveInt = Annotated[int, Field(gt=0)]
 
@@ -356,7 +354,7 @@ async def embeddings(request: Request) -> Response:
         )
     embedder: Embedder = request.app.state.embedder
     model = embedder.resolve(body.model)
-    if embedder.is_warm(model) and len(texts) <= _INLINE_EMBED_TEXTS:
+    if embedder.is_warm(model) and len(texts) <= embedder.inline_limit:
         vectors, tokens = embedder.embed_with_usage(texts, model, body.dimensions)
     else:
         vectors, tokens = await anyio.to_thread.run_sync(

