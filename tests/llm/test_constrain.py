@@ -35,9 +35,14 @@ def prefix(schema: dict[str, Any] | None, text: str) -> bool:
 
 
 def test_a_valid_document_is_accepted_whole() -> None:
-    text = '{"name": "Bo\\"b", "age": -42, "tags": ["a"], "unit": "f", "score": 1.5e3, "home": {"city": "Rome"}}'
+    text = (
+        '{"name": "Bo\\"b", "age": -42, "tags": ["a"], "unit": "f", "score": 1.5e3, "home": {"city": "Rome"}}'
+    )
     assert whole(PERSON, text)
-    assert whole(PERSON, '{\n  "name": "x",\n  "age": 0,\n  "tags": [],\n  "unit": "c",\n  "score": null,\n  "home": {"city": ""}\n}')
+    assert whole(
+        PERSON,
+        '{\n  "name": "x",\n  "age": 0,\n  "tags": [],\n  "unit": "c",\n  "score": null,\n  "home": {"city": ""}\n}',
+    )
 
 
 @pytest.mark.parametrize(

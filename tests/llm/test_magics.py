@@ -32,6 +32,8 @@ def magics(llm_server: LocalServer) -> Iterator[InteractiveShell]:
 
 
 def test_gravix_chat_answers_the_capital_of_france(magics: InteractiveShell) -> None:
-    result = magics.run_cell_magic("gravix", f"chat {CHAT_MODEL} --max-tokens 12", "What is the capital of France?")
+    result = magics.run_cell_magic(
+        "gravix", f"chat {CHAT_MODEL} --max-tokens 12", "What is the capital of France?"
+    )
     assert isinstance(result, ChatResult)
     assert "Paris" in result.text

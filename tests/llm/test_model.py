@@ -16,14 +16,67 @@ import pytest
 from gravixlayer.local.llm import LocalLLM
 
 NEAR_TIE = 0.5
-FRANCE_PROMPT = [1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 3365, 3511, 308, 34519, 28, 7018, 411, 407,
-                 19712, 8182, 2, 198, 1, 4093, 198, 1780, 314, 260, 3575, 282, 4649, 47, 2, 198, 1, 520, 9531, 198]
+FRANCE_PROMPT = [
+    1,
+    9690,
+    198,
+    2683,
+    359,
+    253,
+    5356,
+    5646,
+    11173,
+    3365,
+    3511,
+    308,
+    34519,
+    28,
+    7018,
+    411,
+    407,
+    19712,
+    8182,
+    2,
+    198,
+    1,
+    4093,
+    198,
+    1780,
+    314,
+    260,
+    3575,
+    282,
+    4649,
+    47,
+    2,
+    198,
+    1,
+    520,
+    9531,
+    198,
+]
 FRANCE_ANSWER = [504, 3575, 282, 4649, 314, 7042, 30]  # "The capital of France is Paris."
-CPU_ANSWER = [49, 17756, 365, 20486, 18784, 4730, 25, 314, 260, 2106, 282, 253, 2583]  # "A CPU (Central Processing Unit) is the brain of a computer"
+CPU_ANSWER = [
+    49,
+    17756,
+    365,
+    20486,
+    18784,
+    4730,
+    25,
+    314,
+    260,
+    2106,
+    282,
+    253,
+    2583,
+]  # "A CPU (Central Processing Unit) is the brain of a computer"
 
 
 def test_chat_template_and_tokenizer_match_the_reference(llm: LocalLLM) -> None:
-    assert llm.chat_prompt_ids([{"role": "user", "content": "What is the capital of France?"}]) == FRANCE_PROMPT
+    assert (
+        llm.chat_prompt_ids([{"role": "user", "content": "What is the capital of France?"}]) == FRANCE_PROMPT
+    )
     tokenizer = llm.load().tokenizer
     text = "Hello, world! 12345 café"
     assert tokenizer.decode(tokenizer.encode(text)) == text
@@ -31,7 +84,8 @@ def test_chat_template_and_tokenizer_match_the_reference(llm: LocalLLM) -> None:
 
 
 @pytest.mark.parametrize(
-    ("question", "answer"), [("What is the capital of France?", FRANCE_ANSWER), ("What is a CPU?", CPU_ANSWER)]
+    ("question", "answer"),
+    [("What is the capital of France?", FRANCE_ANSWER), ("What is a CPU?", CPU_ANSWER)],
 )
 def test_greedy_answer_agrees_with_reference_ids(llm: LocalLLM, question: str, answer: list[int]) -> None:
     loaded = llm.load()

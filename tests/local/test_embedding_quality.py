@@ -7,7 +7,6 @@ look-alikes 34/40 MiniLM vs 30/40 wordllama; reordered words 5/20 vs 2/20.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from gravixlayer.local.embedding import Embedder
