@@ -80,9 +80,7 @@ async def test_two_users_never_mix(api: Any) -> None:
     alice_id, bob_id = alice[0].id, bob[0].id
 
     found = await call(memory.search("Which language do I prefer?", "alice", limit=50))
-    assert {r.user_id for r in found} == {"alice"} and "I prefer coding in Rust" not in [
-        r.memory for r in found
-    ]
+    assert {r.user_id for r in found} == {"alice"} and "I prefer coding in Rust" not in [r.memory for r in found]
     assert {m.memory for m in await call(memory.get_all("bob"))} == {"I prefer coding in Rust"}
 
     assert await call(memory.get(bob_id, "alice")) is None  # indistinguishable from "does not exist"
@@ -130,10 +128,7 @@ async def test_delete_all_removes_every_memory_however_many(api: Any) -> None:
 async def test_infer_extracts_atomic_first_person_memories(api: Any) -> None:
     memory = await memory_for(api)
     conversation = [
-        {
-            "role": "user",
-            "content": "Hi! My name is Ana. I live in Lisbon and I love hiking. What's the weather?",
-        },
+        {"role": "user", "content": "Hi! My name is Ana. I live in Lisbon and I love hiking. What's the weather?"},
         {"role": "assistant", "content": "I am an assistant and I like helping."},
         {"role": "user", "content": "I will learn Rust next year."},
     ]
@@ -158,19 +153,11 @@ async def test_infer_extracts_atomic_first_person_memories(api: Any) -> None:
 
 @pytest.mark.parametrize(
     "answer",
-    [
-        "Sure! I could not find anything.",
-        '[{"content": 5}]',
-        '[{"content": "x", "importance": 7}]',
-        '{"memories": "none"}',
-        '[{"content": "x", "memory_type": "gossip"}]',
-    ],
+    ["Sure! I could not find anything.", '[{"content": 5}]', '[{"content": "x", "importance": 7}]',
+     '{"memories": "none"}', '[{"content": "x", "memory_type": "gossip"}]'],
 )
 async def test_an_unusable_extraction_falls_back_to_one_episodic_memory(
-    proxied: tuple[Any, Proxy],
-    answer: str,
-    caplog: pytest.LogCaptureFixture,
-    capsys: pytest.CaptureFixture[str],
+    proxied: tuple[Any, Proxy], answer: str, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     client, proxy = proxied
 
@@ -184,11 +171,7 @@ async def test_an_unusable_extraction_falls_back_to_one_episodic_memory(
     memory = await memory_for(client)
     with caplog.at_level(logging.WARNING, logger="gravixlayer.memory"):
         added = await call(memory.add([{"role": "user", "content": "I like jazz"}], "u1"))
-    assert (
-        len(added) == 1
-        and added[0].memory_type == "episodic"
-        and added[0].memory == "Conversation:\nUSER: I like jazz"
-    )
+    assert len(added) == 1 and added[0].memory_type == "episodic" and added[0].memory == "Conversation:\nUSER: I like jazz"
     assert any("unusable" in record.getMessage() for record in caplog.records)
     stored = (await call(memory.get_all("u1")))[0]
     assert stored.metadata["source"] == "extraction_fallback"
@@ -237,13 +220,8 @@ async def test_the_index_is_found_across_pages_and_created_once(
     assert len(created) == 1
     index = await call(client.vectors.indexes.get(first.index_id))
     assert (index.dimension, index.metric, index.name) == (384, "cosine", name)  # sized by asking the model
-    assert (
-        index.metadata["type"] == "unified_memory_store"
-        and index.metadata["embedding_model"] == SMALL_EMBEDDING
-    )
-    others = [
-        await call(client.vectors.indexes.create(unique_index(), 3, "cosine", "aws", "r")) for _ in range(5)
-    ]
+    assert index.metadata["type"] == "unified_memory_store" and index.metadata["embedding_model"] == SMALL_EMBEDDING
+    others = [await call(client.vectors.indexes.create(unique_index(), 3, "cosine", "aws", "r")) for _ in range(5)]
     proxy.requests.clear()
     second = await memory_for(client, name)  # a fresh object: nothing cached
     await call(second.add("I prefer checkers", "u1"))
@@ -272,9 +250,7 @@ def test_concurrent_first_writes_make_one_index(mserver: LocalServer) -> None:
     assert len(asyncio.run(main())) == 1
 
 
-async def test_errors_are_raised_typed_and_nothing_is_printed(
-    api: Any, capsys: pytest.CaptureFixture[str]
-) -> None:
+async def test_errors_are_raised_typed_and_nothing_is_printed(api: Any, capsys: pytest.CaptureFixture[str]) -> None:
     memory = await memory_for(api, embedding_model="no-such-embedding-model")
     with pytest.raises(GravixLayerNotFoundError, match="no-such-embedding-model"):
         await call(memory.add("I prefer tea", "u"))
