@@ -118,15 +118,15 @@ def test_json_schema_output_validates(oai: openai.OpenAI, llm_server: LocalServe
         "properties": {
             "city": {"type": "string"},
             "country": {"type": "string"},
-            "population_millions": {"type": "number"},
+            "is_capital": {"type": "boolean"},
         },
-        "required": ["city", "country", "population_millions"],
+        "required": ["city", "country", "is_capital"],
     }
     reply = oai.chat.completions.create(
         model=CHAT_MODEL,
-        messages=[{"role": "user", "content": "Describe Paris as JSON."}],
+        messages=[{"role": "user", "content": "Describe Paris as JSON: its city, its country, and whether it is a capital."}],
         response_format={"type": "json_schema", "json_schema": {"name": "place", "schema": schema}},
-        max_tokens=40,
+        max_tokens=60,
     )
     assert reply.choices[0].finish_reason == "stop"
     jsonschema.validate(json.loads(reply.choices[0].message.content or ""), schema)

@@ -37,7 +37,7 @@ _MAX_KEY = 40
 _MAX_ITEMS = 16
 _MAX_DEPTH = 6
 _MAX_FREE_DEPTH = 3
-_MAX_NUMBER = 16
+_MAX_NUMBER = 12
 _ALL_TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
 _NUM_PREFIX = re.compile(r"-?(?:(?:0|[1-9]\d*)(?:\.\d*)?(?:(?<=\d)[eE][+-]?\d*)?)?\Z")
 _NUM_DONE = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?\Z")
