@@ -14,6 +14,7 @@ from types import FrameType
 
 from ._config import KEYS_ENV, default_data_dir, keys_from_env, read_key_file
 from ._server import LocalServer, generate_api_key
+from .llm import find_model_file
 from .model_resolution import parse_alias
 
 __all__ = ["main", "build_parser"]
@@ -88,6 +89,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve chat/completion model id NAME with catalogue model TARGET; repeatable "
         "(common ids such as llama3.1:8b are mapped already)",
     )
+    parser.add_argument(
+        "--chat-engine",
+        choices=["smollm2", "standin"],
+        default=None,
+        help="who answers the catalogue's chat models: the local SmolLM2-135M-Instruct (default) "
+        "or the deterministic stand-in (default: $GRAVIXLAYER_LOCAL_CHAT_ENGINE)",
+    )
+    parser.add_argument(
+        "--embedding-engine",
+        choices=["minilm", "wordllama"],
+        default=None,
+        help="source of the embedding models: all-MiniLM-L6-v2 (default) or the faster wordllama "
+        "(default: $GRAVIXLAYER_LOCAL_EMBEDDING_ENGINE)",
+    )
     models = parser.add_mutually_exclusive_group()
     models.add_argument(
         "--any-model",
@@ -112,7 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         aliases = dict(parse_alias(text) for text in args.model_aliases)
     except ValueError as exc:
         parser.error(str(exc))
-    model_options = {} if args.any_model is None else {"any_model": args.any_model}
+    model_options: dict[str, object] = {} if args.any_model is None else {"any_model": args.any_model}
+    if args.chat_engine is not None:
+        model_options["chat_engine"] = args.chat_engine
+    if args.embedding_engine is not None:
+        model_options["embedding_engine"] = args.embedding_engine
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -167,11 +186,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    mode = (
-        f"forwarding chat to {server.config.upstream_url}"
-        if server.config.upstream_url
-        else "offline stand-in model"
-    )
+    if server.config.upstream_url:
+        mode = f"forwarding chat to {server.config.upstream_url}"
+    elif server.config.chat_engine == "smollm2" and find_model_file() is not None:
+        mode = "offline model SmolLM2-135M-Instruct"
+    else:
+        mode = "offline stand-in model"
     key_note = f"; API key: {keys[0]}" if generated else f"; {len(keys)} API key(s)"
     print(
         f"GravixLayer Local listening on {server.base_url} ({mode}; data in {server.data_dir}{key_note})",
