@@ -128,9 +128,14 @@ def local(installed: Path, tmp_path: Path) -> Iterator[str]:
     )
     try:
         assert proc.stdout is not None
-        first = proc.stdout.readline()
-        match = re.search(r"listening on (http://\S+)", first)
-        assert match, first + proc.stdout.read() if proc.poll() is not None else first
+        seen = ""
+        for _ in range(20):  # a log line (e.g. "the local chat model is not installed") may come first
+            line = proc.stdout.readline()
+            seen += line
+            match = re.search(r"listening on (http://\S+)", line)
+            if match or not line:
+                break
+        assert match, seen + proc.stdout.read() if proc.poll() is not None else seen
         yield match.group(1)
     finally:
         proc.terminate()
