@@ -18,6 +18,7 @@ class LocalProcess:
     base_url: str
     api_key: str
     data_dir: str
+    pid: int
 
 
 def _free_port() -> int:
@@ -44,7 +45,7 @@ def local_process(*extra: str) -> Iterator[LocalProcess]:
             line = proc.stdout.readline()
             if "listening" not in line:
                 raise RuntimeError(f"GravixLayer Local did not start: {line!r}")
-            yield LocalProcess(f"http://127.0.0.1:{port}", key, data_dir)
+            yield LocalProcess(f"http://127.0.0.1:{port}", key, data_dir, proc.pid)
         finally:
             proc.terminate()
             proc.wait(timeout=10)

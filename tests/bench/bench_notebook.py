@@ -27,7 +27,7 @@ def _first_token(repeat: int) -> tuple[float, float]:
     from gravixlayer.local import LocalServer
     from gravixlayer_notebook._client import default_provider
 
-    with LocalServer() as server:
+    with LocalServer(chat_engine="standin") as server:  # the magics' cost, not the model's
         client = server.client
         shell = InteractiveShell.instance()
         shell.run_line_magic("load_ext", "gravixlayer_notebook")
