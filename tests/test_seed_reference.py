@@ -78,7 +78,8 @@ def test_every_reference_snippet_runs_as_written(
 ) -> None:
     blocks = snippets()
     assert len(blocks) >= 40, "the reference should have its ~45 snippets"
-    with LocalServer(api_keys=["your-api-key"], deployment_ready_delay=0) as local:
+    # the stand-in answers chat here (the real local model has its own tests in tests/llm/)
+    with LocalServer(api_keys=["your-api-key"], deployment_ready_delay=0, chat_engine="standin") as local:
         monkeypatch.setenv("GRAVIXLAYER_BASE_URL", local.base_url)
         monkeypatch.chdir(tmp_path)
         Path("data.jsonl").write_text('{"prompt": "hi", "completion": "hello"}\n')
@@ -104,4 +105,5 @@ def test_every_reference_snippet_runs_as_written(
     assert by_name["Files / Delete"].strip()
     assert "Deployment created: " in by_name["Deployments / Create"]
     assert "NVIDIA T4 16GB" in by_name["Accelerators / List"]
-    assert by_name["Memory / Search"].strip() == "I prefer coding in Python"
+    # both memories state the preference; which ranks first is the embedding model's call
+    assert by_name["Memory / Search"].strip() in ("I prefer coding in Python", "I like Python")

