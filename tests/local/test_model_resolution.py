@@ -67,7 +67,7 @@ def test_command_line_options(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_served_over_http_with_aliases_and_strictness() -> None:
-    with LocalServer(model_aliases={"house-model": "test-model"}) as strict:
+    with LocalServer(model_aliases={"house-model": "test-model"}, chat_engine="standin") as strict:
         chat = strict.client.chat.completions.create(model="house-model", messages=MESSAGES)
         assert chat.model == "test-model"
         assert strict.client.completions.create(model="llama3.1:8b", prompt="hi").model == (

@@ -10,7 +10,7 @@ from gravixlayer.local import LocalServer
 
 @pytest.fixture(scope="module")
 def local_server() -> Iterator[LocalServer]:
-    with LocalServer() as server:
+    with LocalServer(chat_engine="standin") as server:  # the SDK's behaviour, on the fast deterministic model
         yield server
 
 
