@@ -124,10 +124,11 @@ def _ensure_user() -> None:
 
 
 @contextlib.contextmanager
-def serve(setting: Setting, **options: str) -> Iterator[Served]:
+def serve(setting: Setting, *, reuse: Path | None = None, **options: str) -> Iterator[Served]:
+    """Local in its own process; `reuse` (a directory made by an earlier `serve`) restarts on its data."""
     if os.geteuid() != 0:
         pytest.fail("the isolation suite runs as root (it also creates an unprivileged user to run Local as)")
-    data_dir = Path(tempfile.mkdtemp(prefix=f"glx-iso-{setting.name}-"))
+    data_dir = reuse or Path(tempfile.mkdtemp(prefix=f"glx-iso-{setting.name}-"))
     os.chmod(data_dir, 0o700)
     port = _free_port()
     argv = ["-m", "gravixlayer.local", "--port", str(port), "--data-dir", str(data_dir / "data")]
@@ -177,7 +178,8 @@ def serve(setting: Setting, **options: str) -> Iterator[Served]:
             process.kill()
             process.wait()
         log.close()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if reuse is None:
+            shutil.rmtree(data_dir, ignore_errors=True)
         with contextlib.suppress(OSError):
             os.unlink(log.name)
 

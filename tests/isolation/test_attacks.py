@@ -287,3 +287,72 @@ def test_a_cgroup_holds_every_process_where_the_host_allows(served: Served) -> N
         assert memory, "the sandbox's cgroup has no memory limit"
         client.sandbox.sandboxes.kill(sb.sandbox_id)
         assert not any(p.exists() for p in found)
+
+
+PLANT = """
+import os, sys
+victim = sys.argv[1]
+planted = []
+for link in ("link-a", "/tmp/link-b"):
+    try:
+        os.symlink(victim, link)
+        planted.append(link)
+    except OSError:
+        pass
+# Without a mount namespace the sandbox's own directory is its "/": try to swap what Local made there.
+for name in ("tmp", "home/user"):
+    target = os.path.join(os.environ.get("GLX_ROOT", "/"), name)
+    try:
+        os.rename(target, target + ".moved")
+        os.symlink(victim, target)
+        planted.append(target)
+    except OSError:
+        pass
+print(planted)
+"""
+
+
+RESTARTED = [s for s in SETTINGS if s.name in ("root-auto", "root-landlock", "user-landlock")]
+
+
+@pytest.mark.parametrize("setting", RESTARTED, ids=[s.name for s in RESTARTED])
+def test_links_planted_for_the_next_start_are_never_followed(setting: Setting, tmp_path: Path) -> None:
+    """Sandbox code plants links where Local works; Local restarts, uses and kills the sandbox: the victim
+    directory (private, with a file) keeps its mode, owner and contents."""
+    import pwd as _pwd
+    import shutil as _shutil
+    import tempfile as _tempfile
+
+    from .conftest import TEST_USER
+
+    victim = Path(_tempfile.mkdtemp(prefix="glx-victim-"))
+    (victim / "keep.txt").write_text("intact")
+    if not setting.root:
+        user = _pwd.getpwnam(TEST_USER)
+        os.chown(victim, user.pw_uid, user.pw_gid)
+    os.chmod(victim, 0o700)
+    before = os.stat(victim)
+    home = Path(_tempfile.mkdtemp(prefix=f"glx-restart-{setting.name}-"))
+    try:
+        with serve(setting, reuse=home) as served, served.client() as client:
+            sb = client.sandbox.sandboxes.create(**LOCATION, timeout=600)
+            root = served.data_dir / "sandboxes" / sb.sandbox_id
+            sb.filesystem.write("plant.py", PLANT)
+            env = {} if setting.expected.startswith("namespaces") else {"GLX_ROOT": str(root)}
+            sb.run_command("python3", ["plant.py", str(victim)], env_vars=env)
+        with serve(setting, reuse=home) as served, served.client() as client:
+            again = client.sandbox.sandboxes.get(sb.sandbox_id)
+            for use in (lambda: again.run_command("true"), lambda: again.filesystem.write("after.txt", "x")):
+                try:
+                    use()
+                except GravixLayerError as exc:  # a sandbox that swapped its own home broke only itself
+                    assert 400 <= (getattr(exc, "status_code", None) or 0) < 500, exc
+            client.sandbox.sandboxes.kill(sb.sandbox_id)
+            assert served.healthy()
+        after = os.stat(victim)
+        assert (after.st_mode, after.st_uid, after.st_gid) == (before.st_mode, before.st_uid, before.st_gid)
+        assert sorted(p.name for p in victim.iterdir()) == ["keep.txt"]
+        assert (victim / "keep.txt").read_text() == "intact"
+    finally:
+        _shutil.rmtree(home, ignore_errors=True)
+        _shutil.rmtree(victim, ignore_errors=True)
