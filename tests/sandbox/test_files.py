@@ -197,3 +197,33 @@ def test_two_sandboxes_cannot_see_each_others_files(client: GravixLayer, local_s
         denied = b.run_command("sh", ["-c", f"echo b > {host_path}"])
         assert denied.exit_code != 0
         assert a.filesystem.read("private.txt") == "only a"
+
+
+def test_any_unicode_name_downloads_and_odd_names_never_break_the_server(
+    sandbox: SandboxInstance, local_server: LocalServer
+) -> None:
+    import psutil
+
+    base = f"{local_server.base_url}/v1/agents/sandboxes/{sandbox.sandbox_id}"
+    auth = {"Authorization": f"Bearer {local_server.api_key}"}
+    for name in ("报告.txt", "emoji-😀.txt", 'quote"and\\\\slash.txt', "naïve café.txt"):
+        sandbox.filesystem.write(name, name)
+        answer = httpx.get(f"{base}/download", params={"path": name}, headers=auth)
+        assert answer.status_code == 200 and answer.text == name
+        disposition = answer.headers["content-disposition"]
+        assert disposition.isascii() and "filename*=UTF-8''" in disposition
+    # A name with a newline (or any control character) is refused on write, with nothing written.
+    refused = httpx.post(f"{base}/files/write", json={"path": "bad\nname.txt", "content": "x"}, headers=auth)
+    assert refused.status_code == 400
+    assert "bad" not in " ".join(sandbox.filesystem.list().names())
+    # A file name that is not UTF-8 (made by sandbox code) is listed, escaped, instead of breaking the listing.
+    sandbox.run_code("import os\nopen(os.path.join(os.fsencode('.'), b'raw-\\xff.bin'), 'wb').write(b'x')")
+    listed = httpx.post(f"{base}/files/list", json={"path": "/home/user"}, headers=auth)
+    assert listed.status_code == 200 and any(e["name"] == "raw-\\xff.bin" for e in listed.json()["files"])
+    # Downloads close what they open, whether the file exists or not.
+    server = psutil.Process()
+    before = server.num_fds()
+    for _ in range(30):
+        httpx.get(f"{base}/download", params={"path": "报告.txt"}, headers=auth)
+        httpx.get(f"{base}/download", params={"path": "missing.txt"}, headers=auth)
+    assert server.num_fds() <= before + 5

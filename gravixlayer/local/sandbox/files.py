@@ -41,6 +41,13 @@ def _bad_path(message: str) -> LocalAPIError:
     return LocalAPIError(400, "invalid_path", message)
 
 
+def _check_new_name(path: str) -> str:
+    """A name being created: control characters (newlines, escapes) are refused, as the platform does."""
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
+        raise _bad_path(f"path {path!r} must not contain control characters")
+    return path
+
+
 def _check(path: Any) -> str:
     if not isinstance(path, str) or not path.strip():
         raise _bad_path("path must be a non-empty string")
@@ -178,7 +185,7 @@ class SandboxFiles:
                 507, "insufficient_storage",
                 f"writing {len(data)} bytes would exceed the sandbox's disk limit ({room} bytes left)",
             )  # fmt: skip
-        message: dict[str, Any] = {"op": "open", "path": _check(path), "write": True}
+        message: dict[str, Any] = {"op": "open", "path": _check_new_name(_check(path)), "write": True}
         if mode is not None:
             message["mode"] = mode
         answer = (await self._ask(message, path))[-1]
@@ -196,7 +203,7 @@ class SandboxFiles:
         return str(answer["path"]), len(data)
 
     async def make_directory(self, path: Any) -> str:
-        return str((await self._ask({"op": "mkdir", "path": _check(path)}, path))[-1]["path"])
+        return str((await self._ask({"op": "mkdir", "path": _check_new_name(_check(path))}, path))[-1]["path"])
 
     async def delete(self, path: Any) -> str:
         """Remove a file, a symbolic link (never its target) or a directory tree."""
