@@ -37,6 +37,7 @@ ROOT = HERE.parent.parent
 QUICK: dict[str, dict[str, Any]] = {
     "inference": {"n": 40},
     "local_models": {"decode_tokens": 16, "repeat": 1, "sentences": 256},
+    "fanout": {"n": 200},
     "vectors": {"sizes": (10_000,), "rounds": 1, "queries": 10},
     "files": {"size": 20_000_000, "rounds": 2},
     "sandbox": {"rounds": 5, "n": 10},

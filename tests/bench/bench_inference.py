@@ -1,4 +1,4 @@
-"""Per-request overhead, streaming, async fan-out and import time: gravixlayer vs raw httpx vs openai-python.
+"""Per-request overhead, streaming, 100-text embedding batches and import time: gravixlayer vs raw httpx vs openai-python.
 
 Ratios are gravixlayer's cost over the baseline's (lower is better; 1.00 = no overhead), measured side by
 side in one run against one GravixLayer Local.
@@ -6,7 +6,6 @@ side in one run against one GravixLayer Local.
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from gravixlayer import AsyncGravixLayer, GravixLayer
+from gravixlayer import GravixLayer
 
 from ._server import LocalProcess, local_process
 from ._table import best_of, print_table, row
@@ -83,7 +82,6 @@ def run(n: int = 300) -> list[dict[str, Any]]:
 
         rows += _embeddings_batch(sdk, oa, n=max(3, n // 30))
         rows += _streaming(server, sdk, raw, oa)
-        rows += asyncio.run(_fan_out(server, openai))
         sdk.close()
         raw.close()
     imports = import_times()
@@ -212,32 +210,6 @@ def _streaming(server: LocalProcess, sdk: GravixLayer, raw: httpx.Client, oa: An
             row("chat stream: time to first chunk", s_ttfc * 1e3, o_ttfc * 1e3, "ms", "openai-python"),
             row("chat stream: chunks consumed per second", s_rate, o_rate, "chunks/s", "openai-python", higher_is_better=True),
         ]
-    return rows
-
-
-async def _fan_out(server: LocalProcess, openai: Any, n: int = 1000) -> list[dict[str, Any]]:
-    body = {"model": EMBED, "input": "fan out", "encoding_format": "float"}
-    url = server.base_url + "/v1/inference/embeddings"
-
-    async def timed(make: Any) -> float:
-        start = time.perf_counter()
-        await asyncio.gather(*[make() for _ in range(n)])
-        return time.perf_counter() - start
-
-    # Both wait up to 60 s for a pooled connection (the SDK's default pool wait is its 10 s connect timeout).
-    async with AsyncGravixLayer(api_key=server.api_key, base_url=server.base_url, max_retries=0, timeout=60.0) as sdk:
-        async with httpx.AsyncClient(
-            headers={"Authorization": f"Bearer {server.api_key}"}, limits=httpx.Limits(max_connections=100), timeout=60.0
-        ) as raw:
-            await timed(lambda: sdk.embeddings.create(**body))
-            t_sdk = statistics.median([await timed(lambda: sdk.embeddings.create(**body)) for _ in range(3)])
-            t_raw = statistics.median([await timed(lambda: raw.post(url, json=body)) for _ in range(3)])
-            rows = [row(f"async fan-out: {n} concurrent embeddings (total)", t_sdk, t_raw, "s", "raw httpx.AsyncClient")]
-            if openai is not None:
-                oa = openai.AsyncOpenAI(api_key=server.api_key, base_url=server.base_url + "/v1/inference", max_retries=0, timeout=60.0)
-                t_oa = statistics.median([await timed(lambda: oa.embeddings.create(model=EMBED, input="fan out", encoding_format="float")) for _ in range(3)])
-                await oa.close()
-                rows.append(row(f"async fan-out: {n} concurrent embeddings (total)", t_sdk, t_oa, "s", "openai.AsyncOpenAI"))
     return rows
 
 

@@ -90,3 +90,23 @@ def test_with_options_changes_key_url_and_client(local_server: LocalServer, clie
     own.close()
     with pytest.raises(Exception, match="api_key"):
         client.with_options(api_key="")
+
+
+def test_every_chat_parameter_reaches_the_wire_and_local_accepts_them(client: GravixLayer) -> None:
+    from tests.core.scripted import CHAT_OK, Script, json_response
+
+    params = dict(
+        tools=[{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}],
+        tool_choice="auto", parallel_tool_calls=False, response_format={"type": "json_object"}, seed=7,
+        logprobs=True, top_logprobs=2, logit_bias={"50256": -100}, max_completion_tokens=20,
+        stream_options={"include_usage": True},
+    )  # fmt: skip
+    script = Script(json_response(200, CHAT_OK))
+    scripted = GravixLayer(api_key="k", base_url="http://x", http_client=script.sync_client())
+    scripted.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}], **params)  # type: ignore[arg-type]
+    import json
+
+    sent = json.loads(script.requests[0].content)
+    assert {k: sent[k] for k in params} == params
+    answer = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}], **params)  # type: ignore[arg-type]
+    assert answer.choices and answer.choices[0].finish_reason is not None
