@@ -12,7 +12,7 @@ import httpx
 import psutil
 import pytest
 
-from gravixlayer import GravixLayer, GravixLayerNotFoundError, GravixLayerServerError
+from gravixlayer import GravixLayer, GravixLayerError, GravixLayerNotFoundError, GravixLayerServerError
 from gravixlayer.local import LocalServer
 from gravixlayer.resources.sandbox import AsyncSandboxInstance, SandboxInstance
 
@@ -268,3 +268,21 @@ def test_process_limit_is_a_retryable_503(local_server: LocalServer) -> None:
             sb.run_code("1")
         assert full.value.status_code == 503 and full.value.code == "process_limit"
         assert full.value.response is not None and full.value.response.headers["retry-after"] == "1"
+
+
+def test_javascript_template_runs_node_where_it_exists_and_says_why_not_elsewhere(
+    client: GravixLayer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    if shutil.which("node"):
+        with client.sandbox.sandboxes.create(provider="gravix", region="local", template="javascript-base-v1") as sb:
+            assert sb.run_code("[1, 2, 3].map((x) => x * 2).length", language="javascript").text == "3"
+            assert sb.run_command("pwd").stdout == "/home/user\n"
+    monkeypatch.setattr("gravixlayer.local.sandbox.manager.shutil.which", lambda name: None)
+    from gravixlayer.local import LocalServer
+
+    with LocalServer() as nodeless:
+        with pytest.raises(GravixLayerError) as refused:
+            nodeless.client.sandbox.sandboxes.create(provider="gravix", region="local", template="javascript-base-v1")
+        assert getattr(refused.value, "status_code", None) == 404 and "node" in str(refused.value).lower()
