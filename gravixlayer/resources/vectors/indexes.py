@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import partial
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 from urllib.parse import quote
 
+import httpx
 from typing_extensions import Unpack
 
 from ... import _defaults
 from ..._base_client import AsyncAPIClient, SyncAPIClient
 from ..._exceptions import GravixLayerValidationError
+from ..._pages import AsyncPages, Pages
 from ..._parse import json_body, parse_model, to_model
 from ..._request import APIRequest, Step, single
 from ..._resource import AsyncAPIResource, SyncAPIResource
@@ -19,6 +21,9 @@ from ..._types import RequestOptions
 from ..._validation import require_in, require_positive_int, require_str
 from ...types.shared import IndexType, VectorMetric, VectorType
 from ...types.vectors import IndexPage, VectorIndex, VectorIndexList
+
+if TYPE_CHECKING:
+    import pandas
 
 __all__ = [
     "Indexes",
@@ -150,6 +155,33 @@ def list_indexes_step(options: RequestOptions, page_size: int | None = None) -> 
     return result
 
 
+class IndexPager:
+    """Pages of `GET /v1/vectors/indexes` for `iter()`: the same stopping rules as `list_indexes_step`."""
+
+    def __init__(self, options: RequestOptions, page_size: int | None) -> None:
+        self._options = options
+        self._page_size = page_size or LIST_PAGE_SIZE
+        self._seen: set[str] = set()
+
+    def request(self, page: int) -> APIRequest:
+        params = {"page": page, "page_size": self._page_size}
+        return APIRequest("GET", "vectors", "indexes", params=params, options=self._options)
+
+    def read(self, response: httpx.Response) -> tuple[list[VectorIndex], bool]:
+        body = parse_model(IndexPage, response)
+        new = [index for index in body.indexes if index.id not in self._seen]
+        self._seen.update(index.id for index in new)
+        if body.pagination is None:
+            return new, False
+        total = body.pagination.total
+        more = len(self._seen) < total if total is not None else len(body.indexes) >= self._page_size
+        return new, more
+
+
+def _indexes_frame(items: list[VectorIndex]) -> pandas.DataFrame:
+    return VectorIndexList(data=items).to_pandas()
+
+
 def find_index_step(name: str, options: RequestOptions) -> Step[VectorIndex | None]:
     """The index called `name`, searched across every page; None when there is none."""
     indexes = yield from list_indexes_step(options)
@@ -224,6 +256,10 @@ class Indexes(SyncAPIResource):
         """Every index of the account (all pages are read); iterate it or use `.data`."""
         return self._client.run(list_indexes_step(options))
 
+    def iter(self, page_size: int | None = None, **options: Unpack[RequestOptions]) -> Pages[VectorIndex]:
+        """Every index, read page by page only as far as you iterate; `.to_pandas()` reads the rest."""
+        return Pages(self._client, IndexPager(options, page_size), _indexes_frame)
+
     def get(self, index_id: str, **options: Unpack[RequestOptions]) -> VectorIndex:
         """One index by id; `GravixLayerNotFoundError` when there is none."""
         return self._client.run(single(_get_request(index_id, options), partial(parse_model, VectorIndex)))
@@ -279,6 +315,10 @@ class AsyncIndexes(AsyncAPIResource):
     async def list(self, **options: Unpack[RequestOptions]) -> VectorIndexList:
         """Every index of the account (all pages are read); iterate it or use `.data`."""
         return await self._client.run(list_indexes_step(options))
+
+    def iter(self, page_size: int | None = None, **options: Unpack[RequestOptions]) -> AsyncPages[VectorIndex]:
+        """Every index, read page by page only as far as you iterate (`async for`); `await .to_pandas()`."""
+        return AsyncPages(self._client, IndexPager(options, page_size), _indexes_frame)
 
     async def get(self, index_id: str, **options: Unpack[RequestOptions]) -> VectorIndex:
         """One index by id; `GravixLayerNotFoundError` when there is none."""

@@ -16,5 +16,9 @@ def main(client: GravixLayer) -> None:
         print(hit.id, score, hit.metadata)
     for existing in client.vectors.indexes.list():
         print(existing.name, existing.dimension)
+    for lazy in client.vectors.indexes.iter(page_size=50):
+        if lazy.name == "docs":
+            break
+    print(client.vectors.indexes.iter().to_pandas().shape)
     vectors.delete_all()
     client.vectors.indexes.delete(index.id)
