@@ -11,6 +11,7 @@ import logging
 import secrets
 import string
 import time
+from functools import cached_property
 from types import TracebackType
 from typing import Any
 
@@ -28,6 +29,12 @@ from .._exceptions import (
 from .._parse import json_body, to_model
 from .._request import APIRequest, Step, single
 from .._resource import AsyncAPIResource, SyncAPIResource
+from .._response import (
+    async_to_raw_response_wrapper,
+    async_to_streamed_response_wrapper,
+    to_raw_response_wrapper,
+    to_streamed_response_wrapper,
+)
 from .._types import RequestOptions, TimedRequestOptions, as_request_options
 from .._validation import require_positive_int, require_str
 from ..types.accelerators import AcceleratorList
@@ -207,6 +214,16 @@ class _ReadyWait:
 
 
 class Deployments(SyncAPIResource):
+    @cached_property
+    def with_raw_response(self) -> DeploymentsWithRawResponse:
+        """The same methods, returning the HTTP response with the result (`.parse()`)."""
+        return DeploymentsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> DeploymentsWithStreamingResponse:
+        """The same methods as context managers that close the HTTP response on exit."""
+        return DeploymentsWithStreamingResponse(self)
+
     def create(
         self,
         deployment_name: str,
@@ -273,6 +290,16 @@ class Deployments(SyncAPIResource):
 
 
 class AsyncDeployments(AsyncAPIResource):
+    @cached_property
+    def with_raw_response(self) -> AsyncDeploymentsWithRawResponse:
+        """The same methods, returning the HTTP response with the result (`.parse()`)."""
+        return AsyncDeploymentsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> AsyncDeploymentsWithStreamingResponse:
+        """The same methods as context managers that close the HTTP response on exit."""
+        return AsyncDeploymentsWithStreamingResponse(self)
+
     async def create(
         self,
         deployment_name: str,
@@ -336,3 +363,47 @@ class AsyncDeployments(AsyncAPIResource):
                 if wait.done(deployment):
                     return deployment
                 await asyncio.sleep(wait.delay())
+
+
+class DeploymentsWithRawResponse:
+    """Each method of `Deployments` that returns an `APIResponse` (status, headers, `.parse()`)."""
+
+    def __init__(self, resource: Deployments) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.list_hardware = to_raw_response_wrapper(resource.list_hardware)
+
+
+class DeploymentsWithStreamingResponse:
+    """Each method of `Deployments` that is a context manager giving an `APIResponse`, closed on exit."""
+
+    def __init__(self, resource: Deployments) -> None:
+        self.create = to_streamed_response_wrapper(resource.create)
+        self.list = to_streamed_response_wrapper(resource.list)
+        self.get = to_streamed_response_wrapper(resource.get)
+        self.delete = to_streamed_response_wrapper(resource.delete)
+        self.list_hardware = to_streamed_response_wrapper(resource.list_hardware)
+
+
+class AsyncDeploymentsWithRawResponse:
+    """Each method of `AsyncDeployments` that returns an `APIResponse` (status, headers, `.parse()`)."""
+
+    def __init__(self, resource: AsyncDeployments) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+        self.list = async_to_raw_response_wrapper(resource.list)
+        self.get = async_to_raw_response_wrapper(resource.get)
+        self.delete = async_to_raw_response_wrapper(resource.delete)
+        self.list_hardware = async_to_raw_response_wrapper(resource.list_hardware)
+
+
+class AsyncDeploymentsWithStreamingResponse:
+    """Each method of `AsyncDeployments` that is a context manager giving an `APIResponse`, closed on exit."""
+
+    def __init__(self, resource: AsyncDeployments) -> None:
+        self.create = async_to_streamed_response_wrapper(resource.create)
+        self.list = async_to_streamed_response_wrapper(resource.list)
+        self.get = async_to_streamed_response_wrapper(resource.get)
+        self.delete = async_to_streamed_response_wrapper(resource.delete)
+        self.list_hardware = async_to_streamed_response_wrapper(resource.list_hardware)

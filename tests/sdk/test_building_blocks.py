@@ -110,3 +110,16 @@ def test_every_chat_parameter_reaches_the_wire_and_local_accepts_them(client: Gr
     assert {k: sent[k] for k in params} == params
     answer = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}], **params)  # type: ignore[arg-type]
     assert answer.choices and answer.choices[0].finish_reason is not None
+
+
+def test_raw_responses_on_control_plane_resources(client: GravixLayer) -> None:
+    deployments = client.deployments.with_raw_response.list()
+    assert deployments.status_code == 200 and deployments.request_id
+    assert isinstance(deployments.parse().data, list)
+    created = client.vectors.indexes.with_raw_response.create(name="raw-index-probe", dimension=3)
+    index = created.parse()
+    try:
+        assert created.status_code in (200, 201) and index.name == "raw-index-probe"
+        assert created.request_id == index.request_id
+    finally:
+        client.vectors.indexes.delete(index.id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, get_args
 from urllib.parse import quote
 
@@ -17,6 +17,12 @@ from ..._pages import AsyncPages, Pages
 from ..._parse import json_body, parse_model, to_model
 from ..._request import APIRequest, Step, single
 from ..._resource import AsyncAPIResource, SyncAPIResource
+from ..._response import (
+    async_to_raw_response_wrapper,
+    async_to_streamed_response_wrapper,
+    to_raw_response_wrapper,
+    to_streamed_response_wrapper,
+)
 from ..._types import RequestOptions
 from ..._validation import require_in, require_positive_int, require_str
 from ...types.shared import IndexType, VectorMetric, VectorType
@@ -226,6 +232,16 @@ def _delete_step(index_id: str, force: bool, options: RequestOptions) -> Step[No
 class Indexes(SyncAPIResource):
     """Vector indexes: `client.vectors.indexes`."""
 
+    @cached_property
+    def with_raw_response(self) -> IndexesWithRawResponse:
+        """The same methods, returning the HTTP response with the result (`.parse()`)."""
+        return IndexesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> IndexesWithStreamingResponse:
+        """The same methods as context managers that close the HTTP response on exit."""
+        return IndexesWithStreamingResponse(self)
+
     def create(
         self,
         name: str,
@@ -286,6 +302,16 @@ class Indexes(SyncAPIResource):
 class AsyncIndexes(AsyncAPIResource):
     """Vector indexes: `client.vectors.indexes`."""
 
+    @cached_property
+    def with_raw_response(self) -> AsyncIndexesWithRawResponse:
+        """The same methods, returning the HTTP response with the result (`.parse()`)."""
+        return AsyncIndexesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> AsyncIndexesWithStreamingResponse:
+        """The same methods as context managers that close the HTTP response on exit."""
+        return AsyncIndexesWithStreamingResponse(self)
+
     async def create(
         self,
         name: str,
@@ -341,3 +367,47 @@ class AsyncIndexes(AsyncAPIResource):
     async def delete(self, index_id: str, force: bool = False, **options: Unpack[RequestOptions]) -> None:
         """Delete an index and its vectors; `force=True` first turns delete protection off."""
         return await self._client.run(_delete_step(index_id, force, options))
+
+
+class IndexesWithRawResponse:
+    """Each method of `Indexes` that returns an `APIResponse` (status, headers, `.parse()`)."""
+
+    def __init__(self, resource: Indexes) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.delete = to_raw_response_wrapper(resource.delete)
+
+
+class IndexesWithStreamingResponse:
+    """Each method of `Indexes` that is a context manager giving an `APIResponse`, closed on exit."""
+
+    def __init__(self, resource: Indexes) -> None:
+        self.create = to_streamed_response_wrapper(resource.create)
+        self.list = to_streamed_response_wrapper(resource.list)
+        self.get = to_streamed_response_wrapper(resource.get)
+        self.update = to_streamed_response_wrapper(resource.update)
+        self.delete = to_streamed_response_wrapper(resource.delete)
+
+
+class AsyncIndexesWithRawResponse:
+    """Each method of `AsyncIndexes` that returns an `APIResponse` (status, headers, `.parse()`)."""
+
+    def __init__(self, resource: AsyncIndexes) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+        self.list = async_to_raw_response_wrapper(resource.list)
+        self.get = async_to_raw_response_wrapper(resource.get)
+        self.update = async_to_raw_response_wrapper(resource.update)
+        self.delete = async_to_raw_response_wrapper(resource.delete)
+
+
+class AsyncIndexesWithStreamingResponse:
+    """Each method of `AsyncIndexes` that is a context manager giving an `APIResponse`, closed on exit."""
+
+    def __init__(self, resource: AsyncIndexes) -> None:
+        self.create = async_to_streamed_response_wrapper(resource.create)
+        self.list = async_to_streamed_response_wrapper(resource.list)
+        self.get = async_to_streamed_response_wrapper(resource.get)
+        self.update = async_to_streamed_response_wrapper(resource.update)
+        self.delete = async_to_streamed_response_wrapper(resource.delete)
