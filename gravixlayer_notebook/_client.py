@@ -186,7 +186,7 @@ class _Notice:
     def _repr_html_(self) -> str:
         import html
 
-        return f'<div style="color:#666;font-size:0.9em">&#9432; {html.escape(self.text)}</div>'
+        return f'<div style="color:#666;font-size:0.9em">{html.escape(self.text)}</div>'
 
 
 _default: ClientProvider | None = None

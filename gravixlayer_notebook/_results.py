@@ -81,7 +81,11 @@ class ChatResult:
         return {"gravixlayer": meta}
 
     def _footer(self) -> str:
-        return "[interrupted: partial answer]" if self.interrupted else ""
+        if self.interrupted:
+            return "[interrupted: partial answer]"
+        if self.finish_reason == "length":
+            return "[stopped at the token limit: raise --max-tokens for more]"  # why it ends mid-sentence
+        return ""
 
     def __repr__(self) -> str:
         footer = self._footer()

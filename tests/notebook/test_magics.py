@@ -428,3 +428,12 @@ def test_format_code_offers_the_code_as_the_next_cell(ip: InteractiveShell, use_
     ip.rl_next_input = None
     chat(ip, "chat --no-stream --no-history", "add two numbers")  # markdown: nothing offered
     assert ip.rl_next_input is None
+
+
+def test_an_answer_cut_by_the_token_limit_says_so(ip: InteractiveShell, use_client: Any) -> None:
+    cut_short = {**completion_json("Once upon a ti"), "choices": [{"index": 0, "message": {"role": "assistant", "content": "Once upon a ti"}, "finish_reason": "length"}]}
+    use_client(scripted_client(lambda req, body: httpx.Response(200, json=cut_short)))
+    result = chat(ip, "chat --no-stream --no-history --max-tokens 4", "Tell a story")
+    data, _ = result._repr_mimebundle_()
+    assert result.finish_reason == "length" and str(result) == "Once upon a ti"
+    assert "token limit" in data["text/markdown"] and "token limit" in data["text/plain"]
