@@ -227,3 +227,9 @@ def test_any_unicode_name_downloads_and_odd_names_never_break_the_server(
         httpx.get(f"{base}/download", params={"path": "报告.txt"}, headers=auth)
         httpx.get(f"{base}/download", params={"path": "missing.txt"}, headers=auth)
     assert server.num_fds() <= before + 5
+
+
+def test_a_text_file_larger_than_a_json_request_is_written(sandbox: SandboxInstance) -> None:
+    text = "0123456789abcdef" * (20 * 1024 * 1024 // 16)  # 20 MiB through files/write (JSON)
+    sandbox.filesystem.write("big.txt", text)
+    assert sandbox.run_command("wc", ["-c", "big.txt"]).stdout.split()[0] == str(len(text))

@@ -322,7 +322,7 @@ async def read_file(request: Request) -> Response:
 
 
 async def write_file(request: Request) -> Response:
-    body = await parse_body(request, WriteBody)
+    body = await parse_body(request, WriteBody, max_bytes=_max_bytes(request))  # a file, not a request
     files = await _files(request)
     path, size = await files.write(body.path, body.content.encode("utf-8"), None)
     return JSONResponse({"message": "File written", "path": path, "bytes_written": size})
