@@ -162,3 +162,13 @@ def test_a_finished_stream_gives_its_connection_back(local_server: object) -> No
         opened.extend(c for c in transport._pool._connections if c not in opened)
     assert original is transport._pool._connections
     assert len(opened) == 1, "each stream opened a new connection: the finished one was not reusable"
+
+
+def test_stream_and_async_stream_offer_the_same_helpers() -> None:
+    from gravixlayer import AsyncStream, Stream
+
+    def public(cls: type) -> set[str]:
+        return {n for n in dir(cls) if not n.startswith("_")} - {"aclose"}
+
+    assert public(Stream) == public(AsyncStream)
+    assert {"get_final_completion", "get_final_text", "text_deltas", "until_done"} <= public(Stream)
