@@ -35,7 +35,7 @@ from .storage import Storage
 __all__ = ["create_app", "ROUTERS"]
 
 ROUTERS: list[str] = [
-    "inference", "files", "deployments", "accelerators", "vectors", "sandboxes", "sandbox_ssh",
+    "inference", "files", "deployments", "accelerators", "vectors", "sandboxes", "sandbox_ssh", "sandbox_templates",
 ]
 """Router modules served, in order (``gravixlayer.local.routers.<name>``)."""
 

@@ -213,6 +213,9 @@ async def list_templates(request: Request) -> Response:
     limit = _int_query(request, "limit", 100, 1, MAX_LIST_LIMIT)
     offset = _int_query(request, "offset", 0, 0, 1 << 31)
     templates = [t.to_json() for t in manager(request).templates.values()]
+    built = getattr(request.app.state, "template_layers", None)  # templates this key built (sandbox_templates)
+    if built is not None:
+        templates += [layer.to_json() for layer in built.list(tenant_of(request))]
     return JSONResponse({"templates": templates[offset : offset + limit], "limit": limit, "offset": offset})
 
 

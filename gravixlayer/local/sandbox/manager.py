@@ -288,8 +288,9 @@ class SandboxManager:
         self._guard_task: asyncio.Task[None] | None = None
         self.stop_hooks: list[Callable[[str], Awaitable[None]]] = []
         """Called with a sandbox's id when it stops (its SSH server ends with it)."""
-        self.layers: Callable[[str], Any] | None = None
-        """Template layers (``templates.py``): a built template's files and environment, by template name."""
+        self.layers: Callable[[str, str], Any] | None = None
+        """Built templates (``templates.py``): `layers(tenant, name_or_id)` is a layer (files, environment,
+        start command) a new sandbox starts from, or None."""
 
     # -- start and stop -------------------------------------------------------------------------------------
 
@@ -410,6 +411,10 @@ class SandboxManager:
         found = self.templates.get(template) or next(
             (t for t in self.templates.values() if t.id == template), None
         )
+        layer = self.layers(tenant, template) if found is None and self.layers is not None else None
+        if layer is not None:
+            found = self.templates.get(layer.base)
+            env_vars = {**layer.environment, **env_vars}
         if found is None:
             hint = ""
             if template in ("javascript-base-v1", "node-base-v1"):
@@ -445,7 +450,8 @@ class SandboxManager:
         uid = await _thread(_new_uid, taken) if os.geteuid() == 0 else None
         now = time.time()
         record = Record(
-            id=str(uuid.uuid4()), tenant=tenant, name=name, template=found.name, template_id=found.id,
+            id=str(uuid.uuid4()), tenant=tenant, name=name, template=layer.name if layer else found.name,
+            template_id=layer.id if layer else found.id,
             provider=provider, region=region, status=RUNNING, started_at=now,
             timeout_at=now + timeout if timeout else None, ended_at=None, metadata=dict(metadata),
             env_vars=dict(env_vars), cpu_count=os.cpu_count() or 1, memory_mb=found.limits.memory_mb,
@@ -454,6 +460,8 @@ class SandboxManager:
         files = SandboxFiles(self.root / record.id, quota_bytes=record.disk_size_mb * MIB)
         await _thread(files.create, (uid, uid) if uid is not None else None)
         try:
+            if layer is not None:  # before any process of the sandbox exists
+                await _thread(layer.seed, files.home, (uid, uid) if uid is not None else None)
             self.runtimes[record.id] = await self._start_environment(record, files)
         except BaseException:
             await _thread(files.remove)
@@ -461,10 +469,15 @@ class SandboxManager:
         self.records[record.id] = record
         await self._save(record)
         await self._arm_timer(record)
+        if layer is not None:
+            await layer.started(self.runtimes[record.id])
         return record
 
     async def _start_environment(self, record: Record, files: SandboxFiles) -> Runtime:
         template = self.templates.get(record.template)
+        if template is None and self.layers is not None:
+            layer = self.layers(record.tenant, record.template_id)
+            template = self.templates.get(layer.base) if layer is not None else None
         limits = template.limits if template else Limits(memory_mb=record.memory_mb)
         limits = Limits(**{**limits.__dict__, "tmp_mb": min(limits.tmp_mb, record.disk_size_mb)})
         mode = record.isolation or await self.isolation_mode()
