@@ -17,8 +17,12 @@ if TYPE_CHECKING:
     from ._client import AsyncGravixLayer, GravixLayer
     from ._streaming import AsyncStream, Stream
     from .resources.sandbox.facade import AsyncSandbox, Sandbox
+    from .types.templates import TemplateBuilder
 
-__all__ = ["__version__", "GravixLayer", "AsyncGravixLayer", "Stream", "AsyncStream", "Sandbox", "AsyncSandbox"]
+__all__ = [
+    "__version__", "GravixLayer", "AsyncGravixLayer", "Stream", "AsyncStream", "Sandbox", "AsyncSandbox",
+    "TemplateBuilder",
+]  # fmt: skip
 __all__ += _exceptions.__all__
 
 _LOCATIONS = {
@@ -28,6 +32,7 @@ _LOCATIONS = {
     "AsyncStream": "._streaming",
     "Sandbox": ".resources.sandbox.facade",
     "AsyncSandbox": ".resources.sandbox.facade",
+    "TemplateBuilder": ".types.templates",
 }
 
 

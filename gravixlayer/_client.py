@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .resources.memory import AsyncMemory, Memory
     from .resources.models import AsyncModels, Models
     from .resources.sandbox import AsyncSandboxService, SandboxService
+    from .resources.templates import AsyncTemplates, Templates
     from .resources.vectors import AsyncVectors, Vectors
 
 __all__ = ["GravixLayer", "AsyncGravixLayer"]
@@ -117,6 +118,13 @@ class GravixLayer(SyncAPIClient):
         from .resources.sandbox import SandboxService
 
         return SandboxService(self)
+
+    @cached_property
+    def templates(self) -> Templates:
+        """Template builds (spec §9): `build`, `build_and_wait`, `get_build_status`, `list`, `get`, ..."""
+        from .resources.templates import Templates
+
+        return Templates(self)
 
     def memory(
         self,
@@ -248,6 +256,13 @@ class AsyncGravixLayer(AsyncAPIClient):
         from .resources.sandbox import AsyncSandboxService
 
         return AsyncSandboxService(self)
+
+    @cached_property
+    def templates(self) -> AsyncTemplates:
+        """Template builds (spec §9): `build`, `build_and_wait`, `get_build_status`, `list`, `get`, ..."""
+        from .resources.templates import AsyncTemplates
+
+        return AsyncTemplates(self)
 
     def memory(
         self,

@@ -34,6 +34,8 @@ __all__ = [
     "GravixLayerResponseValidationError",
     "GravixLayerDeploymentFailedError",
     "GravixLayerWaitTimeoutError",
+    "TemplateBuildError",
+    "TemplateBuildTimeoutError",
 ]
 
 
@@ -172,6 +174,24 @@ class GravixLayerDeploymentFailedError(GravixLayerError):
 
 class GravixLayerWaitTimeoutError(GravixLayerTimeoutError):
     """A wait-until-ready helper ran out of time before the resource was ready."""
+
+
+class TemplateBuildError(GravixLayerError):
+    """A template build being waited for failed (spec §9); `build_id` and its last `status` say which and why."""
+
+    def __init__(self, build_id: str, message: str, status: Any = None) -> None:
+        super().__init__(f"template build {build_id} failed: {message}")
+        self.build_id = build_id
+        self.status = status
+
+
+class TemplateBuildTimeoutError(TemplateBuildError, GravixLayerWaitTimeoutError):
+    """A template build did not finish within `build_and_wait`'s `timeout_secs`."""
+
+    def __init__(self, build_id: str, timeout_secs: float, status: Any = None) -> None:
+        TemplateBuildError.__init__(self, build_id, f"not finished within {timeout_secs:g} s", status)
+        self.message = f"template build {build_id} did not finish within {timeout_secs:g} s"
+        self.timeout_secs = timeout_secs
 
 
 _STATUS_CLASSES: dict[int, type[GravixLayerAPIError]] = {
