@@ -4,7 +4,8 @@
 only that key logs in (passwords and keyboard-interactive are refused), as the user ``user``. Every
 session, ``exec`` request or shell, is a process started through the sandbox's agent, so it runs inside
 the sandbox's isolation as its user with the sandbox's environment, starting in ``/home/user``. A shell
-with a terminal gets a pseudo-terminal *inside* the sandbox (a small Python relay started there). Port
+with a terminal gets a pseudo-terminal *inside* the sandbox (a small Python relay started there; where the
+mode has no pseudo-terminals, as in ``landlock``, the shell runs without one and says so). Port
 forwarding, agent forwarding, X11 and SFTP are refused: the only way in is a process in the sandbox.
 
 SSH is refused in the ``best-effort`` mode, where a session would be an unconfined process on the host.
@@ -39,7 +40,12 @@ CHUNK = 65536
 PTY_RELAY = r"""
 import fcntl, os, pty, select, struct, sys, termios
 rows, cols = int(sys.argv[1]), int(sys.argv[2])
-pid, fd = pty.fork()
+try:
+    pid, fd = pty.fork()
+except OSError as exc:  # no pseudo-terminals here (landlock): the same shell without one
+    os.write(1, ("gravixlayer-local: no terminal in this sandbox (%s); shell without one\r\n" % exc).encode())
+    os.dup2(1, 2)
+    os.execvp(sys.argv[3], sys.argv[3:])
 if pid == 0:
     try:
         fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
