@@ -78,6 +78,17 @@ def test_only_the_current_key_logs_in(sandbox: SandboxInstance, tmp_path: Path) 
     assert _ssh(_key(tmp_path, regenerated, "new"), regenerated, "echo in").stdout == "in\n"
 
 
+def test_no_forwarding_out_of_the_sandbox(sandbox: SandboxInstance, tmp_path: Path, local_server: LocalServer) -> None:
+    """The server must not become a way to the host's network (its loopback holds Local's own API)."""
+    info = sandbox.enable_ssh()
+    key = _key(tmp_path, info)
+    api_port = local_server.base_url.rsplit(":", 1)[1].rstrip("/")
+    argv = ["ssh", "-i", str(key), "-p", str(info.port), *SSH_OPTIONS, "-W", f"127.0.0.1:{api_port}", "user@127.0.0.1"]
+    tunnel = subprocess.run(argv, input="GET /health HTTP/1.0\r\n\r\n", capture_output=True, text=True, timeout=60)
+    assert tunnel.returncode != 0 and "HTTP/1" not in tunnel.stdout
+    assert "forwarding failed" in tunnel.stderr or "open failed" in tunnel.stderr, tunnel.stderr
+
+
 def test_passwords_are_refused(sandbox: SandboxInstance) -> None:
     import asyncssh
 

@@ -7,6 +7,7 @@ import io
 import shutil
 import time
 import zipfile
+from pathlib import Path
 
 import httpx
 import pytest
@@ -151,3 +152,36 @@ def test_npm_install_of_a_local_package(client: GravixLayer) -> None:
         sandbox.kill()
         client.templates.delete(status.template_id)
     assert out.logs.stdout == ["from glxpkg"], out
+
+
+def test_a_template_belongs_to_the_key_that_built_it(tmp_path: Path) -> None:
+    with LocalServer(api_keys=["owner-key-1a2b3c", "other-key-4d5e6f"], data_dir=tmp_path / "data") as local:
+        owner = GravixLayer(api_key="owner-key-1a2b3c", base_url=local.base_url)
+        other = GravixLayer(api_key="other-key-4d5e6f", base_url=local.base_url)
+        status = _build(owner, TemplateBuilder("private-layer").copy_file("secret.txt", "owner only\n"))
+        assert "private-layer" not in [t.name for t in other.templates.list()]
+        for attempt in (
+            lambda: other.templates.get(status.template_id),
+            lambda: other.templates.delete(status.template_id),
+            lambda: other.sandbox.sandboxes.create(template="private-layer", **LOCATION),
+            lambda: other.sandbox.sandboxes.create(template=status.template_id, **LOCATION),
+        ):
+            with pytest.raises(GravixLayerNotFoundError):
+                attempt()
+        assert owner.templates.get(status.template_id).name == "private-layer"
+        owner.close()
+        other.close()
+
+
+def test_a_built_template_outlives_a_restart_of_local(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with LocalServer(api_keys=["restart-key-9f8e7d"], data_dir=data) as local:
+        status = _build(local.client, TemplateBuilder("kept-layer").copy_file("kept.txt", "still here\n").set_env("K", "v"))
+    with LocalServer(api_keys=["restart-key-9f8e7d"], data_dir=data) as local:
+        sandbox = local.client.sandbox.sandboxes.create(template="kept-layer", **LOCATION)
+        try:
+            seen = sandbox.run_command("cat kept.txt; echo $K").stdout
+        finally:
+            sandbox.kill()
+        assert local.client.templates.get_snapshot(status.template_id).has_snapshot
+    assert seen == "still here\nv\n"
