@@ -8,6 +8,8 @@ mistake surfaces at the line that made it rather than as a failed build minutes 
 from __future__ import annotations
 
 import base64
+import os
+import posixpath
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, overload
@@ -179,41 +181,58 @@ def _packages(kind: str, packages: tuple[str, ...]) -> list[str]:
 
 
 class TemplateBuilder:
-    """A template build request, made step by step: `TemplateBuilder("name").pip_install("numpy")...`."""
+    """A template build request, made step by step: `TemplateBuilder("name").pip_install("numpy")...`.
+
+    Both spellings of the vendor's builders work: `vcpu()` / `memory()` / `disk()` / `template_id()` /
+    `start_cmd()` / `ready_cmd()` / `env()` / `envs()` / `tags()` / `dockerfile()` and the older `set_*` /
+    `from_dockerfile` names. `copy_file` takes either argument order the vendor used (spec §10 D54, see
+    its docstring).
+    """
 
     def __init__(self, name: str, description: str = "") -> None:
-        self.name = _text("name", name)
-        self.description = description
-        self.template_id: str | None = None
-        self.docker_image: str | None = None
-        self.dockerfile: str | None = None
-        self.vcpu_count = 2
-        self.memory_mb = 512
-        self.disk_mb = 4096
-        self.start_cmd: str | None = None
-        self.ready_cmd: str | None = None
-        self.ready_timeout_secs = 60
-        self.environment: dict[str, str] = {}
-        self.steps: list[BuildStep] = []
-        self.tags: dict[str, str] = {}
+        self._name = _text("name", name)
+        self._description = description
+        self._template_id: str | None = None
+        self._docker_image: str | None = None
+        self._dockerfile: str | None = None
+        self._vcpu_count = 2
+        self._memory_mb = 512
+        self._disk_mb = 4096
+        self._start_cmd: str | None = None
+        self._ready_cmd: str | None = None
+        self._ready_timeout_secs = 60
+        self._environment: dict[str, str] = {}
+        self._steps: list[BuildStep] = []
+        self._tags: dict[str, str] = {}
 
     def __repr__(self) -> str:
-        return f"TemplateBuilder(name={self.name!r}, steps={len(self.steps)})"
+        return f"TemplateBuilder(name={self._name!r}, steps={len(self._steps)})"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def steps(self) -> list[BuildStep]:
+        return list(self._steps)
 
     # -- base ---------------------------------------------------------------------------------------
 
     def from_image(self, image: str) -> Self:
         """A container image to start from (GravixLayer Local cannot run images: its builds fail)."""
-        if self.dockerfile:
+        if self._dockerfile:
             raise GravixLayerValidationError("docker_image and dockerfile are mutually exclusive")
-        self.docker_image = _text("image", image)
+        self._docker_image = _text("image", image)
+        return self
+
+    def dockerfile(self, content: str) -> Self:
+        if self._docker_image:
+            raise GravixLayerValidationError("docker_image and dockerfile are mutually exclusive")
+        self._dockerfile = _text("dockerfile", content)
         return self
 
     def from_dockerfile(self, content: str) -> Self:
-        if self.docker_image:
-            raise GravixLayerValidationError("docker_image and dockerfile are mutually exclusive")
-        self.dockerfile = _text("dockerfile", content)
-        return self
+        return self.dockerfile(content)
 
     def from_python(self, version: str = "3.11-slim") -> Self:
         return self.from_image(f"python:{version}")
@@ -226,83 +245,128 @@ class TemplateBuilder:
 
     # -- resources and identity -----------------------------------------------------------------------
 
-    def set_vcpu(self, count: int) -> Self:
-        self.vcpu_count = _count("vcpu_count", count)
+    def vcpu(self, count: int) -> Self:
+        self._vcpu_count = _count("vcpu_count", count)
         return self
 
-    def set_memory(self, mb: int) -> Self:
-        self.memory_mb = _count("memory_mb", mb)
+    def memory(self, mb: int) -> Self:
+        self._memory_mb = _count("memory_mb", mb)
         return self
 
-    def set_disk(self, mb: int) -> Self:
-        self.disk_mb = _count("disk_mb", mb)
+    def disk(self, mb: int) -> Self:
+        self._disk_mb = _count("disk_mb", mb)
         return self
 
-    def set_template_id(self, template_id: str) -> Self:
-        self.template_id = _text("template_id", template_id)
+    def template_id(self, template_id: str) -> Self:
+        self._template_id = _text("template_id", template_id)
         return self
 
-    def set_start_cmd(self, cmd: str) -> Self:
+    def start_cmd(self, cmd: str) -> Self:
         """A command started in every sandbox made from the template."""
-        self.start_cmd = _text("start_cmd", cmd)
+        self._start_cmd = _text("start_cmd", cmd)
         return self
 
-    def set_ready_cmd(self, cmd: str, timeout_secs: int = 60) -> Self:
+    def ready_cmd(self, cmd: str, timeout_secs: int = 60) -> Self:
         """A check that must exit 0 (within `timeout_secs`) before the template counts as ready."""
-        self.ready_cmd = _text("ready_cmd", cmd)
-        self.ready_timeout_secs = _count("timeout_secs", timeout_secs)
+        self._ready_cmd = _text("ready_cmd", cmd)
+        self._ready_timeout_secs = _count("timeout_secs", timeout_secs)
         return self
 
-    def set_envs(self, envs: Mapping[str, str]) -> Self:
+    def envs(self, envs: Mapping[str, str]) -> Self:
         for key, value in envs.items():
-            self.set_env(key, value)
+            self.env(key, value)
         return self
 
-    def set_env(self, key: str, value: str) -> Self:
+    def env(self, key: str, value: str) -> Self:
         if not isinstance(value, str):
             raise GravixLayerValidationError(f"the value of {key!r} must be a string, got {value!r}")
-        self.environment[_text("environment variable name", key)] = value
+        self._environment[_text("environment variable name", key)] = value
         return self
 
-    def set_tags(self, tags: Mapping[str, str]) -> Self:
-        self.tags.update({_text("tag", k): str(v) for k, v in tags.items()})
+    def tags(self, tags: Mapping[str, str]) -> Self:
+        self._tags.update({_text("tag", k): str(v) for k, v in tags.items()})
         return self
+
+    set_vcpu = vcpu
+    set_memory = memory
+    set_disk = disk
+    set_template_id = template_id
+    set_start_cmd = start_cmd
+    set_ready_cmd = ready_cmd
+    set_envs = envs
+    set_env = env
+    set_tags = tags
 
     # -- steps --------------------------------------------------------------------------------------
 
     def run(self, command: str) -> Self:
         """A shell command (the cloud runs it as root; GravixLayer Local as the sandbox's user)."""
-        self.steps.append(BuildStep("run", [_text("command", command)]))
+        self._steps.append(BuildStep("run", [_text("command", command)]))
         return self
 
     def pip_install(self, *packages: str) -> Self:
-        self.steps.append(BuildStep("pip_install", _packages("pip_install", packages)))
+        self._steps.append(BuildStep("pip_install", _packages("pip_install", packages)))
         return self
 
     def npm_install(self, *packages: str) -> Self:
-        self.steps.append(BuildStep("npm_install", _packages("npm_install", packages)))
+        self._steps.append(BuildStep("npm_install", _packages("npm_install", packages)))
         return self
 
     def apt_install(self, *packages: str) -> Self:
-        self.steps.append(BuildStep("apt_install", _packages("apt_install", packages)))
+        self._steps.append(BuildStep("apt_install", _packages("apt_install", packages)))
         return self
 
     def bun_install(self, *packages: str) -> Self:
-        self.steps.append(BuildStep("bun_install", _packages("bun_install", packages)))
+        self._steps.append(BuildStep("bun_install", _packages("bun_install", packages)))
         return self
 
-    def copy_file(self, dest_path: str, content: str | bytes, mode: str | None = None, user: str | None = None) -> Self:
-        """Put `content` at `dest_path` (`mode` like "0755")."""
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        if not isinstance(data, bytes):
-            raise GravixLayerValidationError(f"content must be str or bytes, got {type(content).__name__}")
+    def copy_file(
+        self, first: str | bytes | os.PathLike[str] | None = None, second: str | bytes | None = None,
+        mode: str | None = None, user: str | None = None, *, src: str | bytes | os.PathLike[str] | None = None,
+        dest: str | None = None, dest_path: str | None = None, content: str | bytes | None = None,
+    ) -> Self:  # fmt: skip
+        """Put a file into the template (`mode` like "0755").
+
+        Two vendor spellings (spec §10 D54): `copy_file(dest_path, content)` (the older builder) and
+        `copy_file(src, dest)` (the newer one, `src` a local file path, inline text or bytes). Keywords
+        (`dest_path=`/`content=` or `src=`/`dest=`) are never ambiguous. Given two positional strings, the
+        newer order is taken when `first` is an existing local file, or when only `second` looks like an
+        absolute path; otherwise the older one.
+        """
+        if dest_path is not None or content is not None:
+            target, data = dest_path if dest_path is not None else first, content if content is not None else second
+        elif src is not None or dest is not None:
+            target, data = dest if dest is not None else second, _source(src if src is not None else first)
+        elif isinstance(first, (bytes, os.PathLike)) or (isinstance(first, str) and os.path.isfile(first)):
+            target, data = second, _source(first)
+        elif isinstance(second, str) and _looks_absolute(second) and not _looks_absolute(first):
+            target, data = second, _source(first)
+        else:
+            target, data = first, second
+        if not isinstance(target, str):
+            raise GravixLayerValidationError(f"the destination must be a path string, got {target!r}")
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+        if not isinstance(payload, bytes):
+            raise GravixLayerValidationError(f"content must be str or bytes, got {type(data).__name__}")
         options = {k: v for k, v in (("mode", mode), ("user", user)) if v}
-        self.steps.append(BuildStep("copy_file", [_text("dest_path", dest_path)], data, options or None))
+        self._steps.append(BuildStep("copy_file", [_text("destination", target)], payload, options or None))
         return self
 
     def copy_local_file(self, local_path: str, dest_path: str, mode: str | None = None, user: str | None = None) -> Self:
         with open(local_path, "rb") as source:
-            return self.copy_file(dest_path, source.read(), mode=mode, user=user)
+            return self.copy_file(dest_path=dest_path, content=source.read(), mode=mode, user=user)
+
+    def copy_dir(self, src: str | os.PathLike[str], dest: str, mode: str | None = None, user: str | None = None) -> Self:
+        """Every file under the local directory `src`, at the same relative paths under `dest`."""
+        root = os.path.abspath(os.fspath(src))
+        if not os.path.isdir(root):
+            raise GravixLayerValidationError(f"{root!r} is not a local directory")
+        for directory, _dirs, files in os.walk(root):
+            for name in sorted(files):
+                local = os.path.join(directory, name)
+                target = posixpath.join(dest, os.path.relpath(local, root).replace(os.sep, "/"))
+                self.copy_local_file(local, target, mode=mode, user=user)
+        return self
 
     def git_clone(
         self, url: str, dest: str | None = None, branch: str | None = None, depth: int | None = None,
@@ -314,12 +378,12 @@ class TemplateBuilder:
             options["depth"] = str(_count("depth", depth))
         if auth_token:
             options["auth_token"] = auth_token
-        self.steps.append(BuildStep("git_clone", args, None, options or None))
+        self._steps.append(BuildStep("git_clone", args, None, options or None))
         return self
 
     def mkdir(self, path: str, mode: str | None = None) -> Self:
         """A directory, with its parents."""
-        self.steps.append(BuildStep("mkdir", [_text("path", path)], None, {"mode": mode} if mode else None))
+        self._steps.append(BuildStep("mkdir", [_text("path", path)], None, {"mode": mode} if mode else None))
         return self
 
     # -- ready-command helpers ------------------------------------------------------------------------
@@ -344,22 +408,37 @@ class TemplateBuilder:
 
     def to_dict(self) -> dict[str, Any]:
         """The body of `POST /templates/build` (spec §9)."""
-        data: dict[str, Any] = {"name": self.name}
+        data: dict[str, Any] = {"name": self._name}
         optional = {
-            "description": self.description or None, "template_id": self.template_id,
-            "docker_image": self.docker_image, "dockerfile": self.dockerfile,
+            "description": self._description or None, "template_id": self._template_id,
+            "docker_image": self._docker_image, "dockerfile": self._dockerfile,
         }  # fmt: skip
         data.update({k: v for k, v in optional.items() if v is not None})
-        data.update(vcpu_count=self.vcpu_count, memory_mb=self.memory_mb, disk_mb=self.disk_mb)
-        if self.start_cmd:
-            data["start_cmd"] = self.start_cmd
-        if self.ready_cmd:
-            data["ready_cmd"] = self.ready_cmd
-            data["ready_timeout_secs"] = self.ready_timeout_secs
-        if self.environment:
-            data["environment"] = dict(self.environment)
-        if self.steps:
-            data["build_steps"] = [step.to_dict() for step in self.steps]
-        if self.tags:
-            data["tags"] = dict(self.tags)
+        data.update(vcpu_count=self._vcpu_count, memory_mb=self._memory_mb, disk_mb=self._disk_mb)
+        if self._start_cmd:
+            data["start_cmd"] = self._start_cmd
+        if self._ready_cmd:
+            data["ready_cmd"] = self._ready_cmd
+            data["ready_timeout_secs"] = self._ready_timeout_secs
+        if self._environment:
+            data["environment"] = dict(self._environment)
+        if self._steps:
+            data["build_steps"] = [step.to_dict() for step in self._steps]
+        if self._tags:
+            data["tags"] = dict(self._tags)
         return data
+
+
+def _looks_absolute(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("/") and "\n" not in value and len(value) < 4096
+
+
+def _source(src: Any) -> bytes | str:
+    """`copy_file(src, ...)`: a local file's bytes (a path-like, or a string naming an existing file), else
+    the string or bytes themselves."""
+    if isinstance(src, os.PathLike) or (isinstance(src, str) and os.path.isfile(src)):
+        with open(src, "rb") as source:
+            return source.read()
+    if isinstance(src, (str, bytes)):
+        return src
+    raise GravixLayerValidationError(f"src must be a file path, text or bytes, got {type(src).__name__}")
