@@ -273,7 +273,7 @@ class Indexes(SyncAPIResource):
         return self._client.run(list_indexes_step(options))
 
     def iter(self, page_size: int | None = None, **options: Unpack[RequestOptions]) -> Pages[VectorIndex]:
-        """Every index, read page by page only as far as you iterate; `.to_pandas()` reads the rest."""
+        """Every index, read page by page only as far as you iterate; `.to_pandas()` reads the rest (async: `async for`, awaited)."""
         return Pages(self._client, IndexPager(options, page_size), _indexes_frame)
 
     def get(self, index_id: str, **options: Unpack[RequestOptions]) -> VectorIndex:
@@ -343,7 +343,7 @@ class AsyncIndexes(AsyncAPIResource):
         return await self._client.run(list_indexes_step(options))
 
     def iter(self, page_size: int | None = None, **options: Unpack[RequestOptions]) -> AsyncPages[VectorIndex]:
-        """Every index, read page by page only as far as you iterate (`async for`); `await .to_pandas()`."""
+        """Every index, read page by page only as far as you iterate; `.to_pandas()` reads the rest (async: `async for`, awaited)."""
         return AsyncPages(self._client, IndexPager(options, page_size), _indexes_frame)
 
     async def get(self, index_id: str, **options: Unpack[RequestOptions]) -> VectorIndex:
