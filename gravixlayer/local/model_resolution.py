@@ -82,8 +82,9 @@ DEFAULT_ALIASES: Mapping[str, str] = {
 }
 """Common open-model ids and where Local sends them (the nearest catalogue model by family and size)."""
 
-ANY_MODEL_TARGET = standin.STANDIN_MODEL
-"""What answers an otherwise unknown id when ``any_model`` is on."""
+ANY_MODEL_TARGET = standin.CHAT_MODELS[0]
+"""What answers an otherwise unknown id when ``any_model`` is on: the default catalogue model, so the
+local language model (not the stand-in) answers, and the answer's ``model`` says which one did."""
 
 _DEPLOYMENT_HINT = "a running deployment's name or id"
 
