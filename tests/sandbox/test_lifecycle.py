@@ -185,7 +185,7 @@ async def test_pause_and_resume_async(asandbox: AsyncSandboxInstance) -> None:
 
 
 def test_sandbox_timeout_expiry(client: GravixLayer, local_server: LocalServer) -> None:
-    sb = client.sandbox.sandboxes.create(**LOCATION, timeout=1)
+    sb = client.sandbox.sandboxes.create(**LOCATION, timeout=4)  # long enough for the setup below on a loaded machine
     ctx = sb.create_code_context()
     sb.run_command("sh", ["-c", "sleep 300 > /dev/null 2>&1 &"])
     assert live_processes(sb.sandbox_id)

@@ -9,20 +9,26 @@ import httpx
 from gravixlayer import AsyncGravixLayer, GravixLayer
 
 
-def _counting(client: GravixLayer) -> tuple[GravixLayer, list[str]]:
+def _counting(client: GravixLayer, http: httpx.Client) -> tuple[GravixLayer, list[str]]:
     pages: list[str] = []
 
     def hook(request: httpx.Request) -> None:
         if request.url.path.endswith("/indexes"):
             pages.append(request.url.params.get("page", ""))
 
-    return client.with_options(http_client=httpx.Client(event_hooks={"request": [hook]})), pages
+    http.event_hooks = {"request": [hook]}
+    return client.with_options(http_client=http), pages
 
 
 def test_iteration_fetches_only_the_pages_it_reaches(client: GravixLayer) -> None:
     made = [client.vectors.indexes.create(name=f"lazy-{uuid.uuid4().hex[:8]}", dimension=3).id for _ in range(5)]
+    with httpx.Client() as http:  # closed here: an open socket would warn in a later test
+        _iterate_lazily(client, http, made)
+
+
+def _iterate_lazily(client: GravixLayer, http: httpx.Client, made: list[str]) -> None:
     try:
-        counted, pages = _counting(client)
+        counted, pages = _counting(client, http)
         lazy = counted.vectors.indexes.iter(page_size=2)
         first = next(iter(lazy))
         assert pages == ["1"] and first.id
