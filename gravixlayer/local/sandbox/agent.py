@@ -54,6 +54,7 @@ def _printable(name: str) -> str:
 class Agent:
     def __init__(self, config: dict[str, Any]) -> None:
         self.sock = socket.socket(fileno=int(config["fd"]))
+        self.sock.set_inheritable(False)  # a process the agent starts never gets the control socket
         self.root = os.path.realpath(config["root"])
         self.home = config["home"]
         self.confined = bool(config["confined"])
@@ -79,6 +80,8 @@ class Agent:
         for level, kind, payload in ancdata:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                 fds.frombytes(payload[: len(payload) - (len(payload) % fds.itemsize)])
+        for fd in fds:
+            os.set_inheritable(fd, False)
         if not data:
             for fd in fds:
                 os.close(fd)
