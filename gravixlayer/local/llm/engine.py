@@ -20,7 +20,6 @@ from __future__ import annotations
 import codecs
 import importlib.util
 import json
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -79,19 +78,6 @@ def find_model_file() -> Path | None:
         if path.is_file():
             return path
     return None
-
-
-THREADS_ENV = "GRAVIXLAYER_LOCAL_LLM_THREADS"
-
-
-def blas_threads() -> int:
-    """BLAS threads for the forward pass: every core up to 4 (decode is memory-bound; on an idle 2-core
-    machine two threads give ~33 tokens/s against ~23 for one). ``GRAVIXLAYER_LOCAL_LLM_THREADS`` overrides
-    it, e.g. 1 on a machine shared with other busy jobs, where more threads than free cores slow it down."""
-    raw = os.environ.get(THREADS_ENV, "").strip()
-    if raw.isdigit() and int(raw) > 0:
-        return int(raw)
-    return max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -258,7 +244,7 @@ class LocalLLM:
             yield from run.events(request)
 
     def _forward(self, loaded: _Loaded, ids: Sequence[int], cache: KVCache) -> npt.NDArray[np.float32]:
-        with loaded.limiter.limit(limits=blas_threads(), user_api="blas"):
+        with loaded.limiter.limit(limits=1, user_api="blas"):
             logits = None
             for start in range(0, len(ids), _PREFILL_BLOCK):
                 logits = loaded.model.forward(list(ids[start : start + _PREFILL_BLOCK]), cache)
