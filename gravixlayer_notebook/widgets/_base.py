@@ -54,7 +54,7 @@ class Browser(w.VBox):  # type: ignore[misc]
         self.error = ""
         self.message = message
 
-    # -- the plain-table fallback (terminals, nbval text/plain) ----------------------------------------
+    # -- the plain-table fallback (terminals and other text/plain front ends) ----------------------------------------
 
     def table_rows(self) -> list[list[Any]]:
         raise NotImplementedError
