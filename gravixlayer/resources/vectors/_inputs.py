@@ -12,25 +12,14 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from ..._exceptions import GravixLayerValidationError
 from ..._validation import require_positive_int, require_str
 
-__all__ = [
-    "MAX_BATCH_VECTORS",
-    "MAX_BATCH_BYTES",
-    "MAX_TOP_K",
-    "MAX_DELETE_IDS",
-    "FETCH_IDS_PER_REQUEST",
-    "FETCH_URL_BUDGET",
-    "VectorInput",
-    "TextInput",
-    "as_embedding",
-    "fetch_chunks",
-]
+T = TypeVar("T")
 
 MAX_BATCH_VECTORS = 1000
 """Vectors per upsert request: GravixLayer Local refuses more (400); the vendor's limit is not published."""
@@ -210,18 +199,24 @@ def _estimated_bytes(item: dict[str, Any]) -> int:
     return size
 
 
-def batches(items: Iterator[dict[str, Any]], batch_size: int) -> Iterator[list[dict[str, Any]]]:
-    chunk: list[dict[str, Any]] = []
+def _chunked(items: Iterable[T], max_count: int, budget: int, cost: Callable[[T], int]) -> Iterator[list[T]]:
+    """`items` in lists of at most `max_count` whose `cost` adds up to at most `budget` (one item may exceed it)."""
+    chunk: list[T] = []
     size = 0
     for item in items:
-        item_size = _estimated_bytes(item)
-        if chunk and (len(chunk) >= batch_size or size + item_size > MAX_BATCH_BYTES):
+        item_size = cost(item)
+        if chunk and (len(chunk) >= max_count or size + item_size > budget):
             yield chunk
             chunk, size = [], 0
         chunk.append(item)
         size += item_size
     if chunk:
         yield chunk
+
+
+def batches(items: Iterator[dict[str, Any]], batch_size: int) -> Iterator[list[dict[str, Any]]]:
+    """Upsert items in requests of at most `batch_size` items and about `MAX_BATCH_BYTES` of JSON."""
+    return _chunked(items, batch_size, MAX_BATCH_BYTES, _estimated_bytes)
 
 
 def batch_size_of(value: int) -> int:
@@ -291,14 +286,8 @@ def _matrix_rows(array: Any, batch_size: int) -> Iterator[dict[str, Any]]:
 
 def fetch_chunks(ids: Sequence[str]) -> Iterator[list[str]]:
     """`ids` in groups small enough for one `fetch?vector_ids=` URL."""
-    chunk: list[str] = []
-    size = 0
-    for vector_id in ids:
-        cost = len(quote(vector_id, safe="")) + 3  # plus the encoded comma
-        if chunk and (len(chunk) >= FETCH_IDS_PER_REQUEST or size + cost > FETCH_URL_BUDGET):
-            yield chunk
-            chunk, size = [], 0
-        chunk.append(vector_id)
-        size += cost
-    if chunk:
-        yield chunk
+    return _chunked(ids, FETCH_IDS_PER_REQUEST, FETCH_URL_BUDGET, _encoded_length)
+
+
+def _encoded_length(vector_id: str) -> int:
+    return len(quote(vector_id, safe="")) + 3  # plus the encoded comma

@@ -135,24 +135,30 @@ def _add_usage(total: EmbeddingUsage | None, usage: EmbeddingUsage | None) -> Em
 # -- operations ------------------------------------------------------------------------------------
 
 
+def _single_upsert(
+    index_id: str, route: str, item: dict[str, Any], id: str | None, delete_protection: bool,
+    options: RequestOptions,
+) -> Step[tuple[str, UpsertResponse, httpx.Response]]:  # fmt: skip
+    """One vector through `/upsert` or `/text/upsert`; the id written, the answer, and the response."""
+    vector_id = optional_id(id)
+    item["delete_protection"] = bool(delete_protection)
+    if vector_id is not None:
+        item["id"] = vector_id
+    request = APIRequest(
+        "POST", "vectors", f"{quote_id(index_id, 'index_id')}/{route}", options=options,
+        idempotent=vector_id is not None,  # without an id, a repeated request would add a second vector
+    ).with_body({"vectors": [item]})  # fmt: skip
+    response = yield request
+    written, summary = _written_id(response, vector_id)
+    return written, summary, response
+
+
 def upsert_step(
     index_id: str, embedding: Any, id: str | None, metadata: Mapping[str, Any] | None, delete_protection: bool,
     options: RequestOptions,
 ) -> Step[Vector]:  # fmt: skip
-    vector_id = optional_id(id)
-    item: dict[str, Any] = {
-        "embedding": as_embedding(embedding),
-        "metadata": metadata_of(metadata),
-        "delete_protection": bool(delete_protection),
-    }
-    if vector_id is not None:
-        item["id"] = vector_id
-    request = APIRequest(
-        "POST", "vectors", f"{quote_id(index_id, 'index_id')}/upsert", options=options,
-        idempotent=vector_id is not None,  # without an id, a repeated request would add a second vector
-    ).with_body({"vectors": [item]})  # fmt: skip
-    response = yield request
-    written, _ = _written_id(response, vector_id)
+    item: dict[str, Any] = {"embedding": as_embedding(embedding), "metadata": metadata_of(metadata)}
+    written, _, response = yield from _single_upsert(index_id, "upsert", item, id, delete_protection, options)
     vector = Vector(
         id=written, embedding=item["embedding"], metadata=item["metadata"], delete_protection=item["delete_protection"]
     )
@@ -164,21 +170,14 @@ def upsert_text_step(
     index_id: str, text: str, model: str, id: str | None, metadata: Mapping[str, Any] | None,
     delete_protection: bool, options: RequestOptions,
 ) -> Step[TextVector]:  # fmt: skip
-    vector_id = optional_id(id)
     item: dict[str, Any] = {
         "text": require_str("text", text),
         "model": require_str("model", model),
         "metadata": metadata_of(metadata),
-        "delete_protection": bool(delete_protection),
     }
-    if vector_id is not None:
-        item["id"] = vector_id
-    request = APIRequest(
-        "POST", "vectors", f"{quote_id(index_id, 'index_id')}/text/upsert", options=options,
-        idempotent=vector_id is not None,
-    ).with_body({"vectors": [item]})  # fmt: skip
-    response = yield request
-    written, summary = _written_id(response, vector_id)
+    written, summary, response = yield from _single_upsert(
+        index_id, "text/upsert", item, id, delete_protection, options
+    )
     vector = TextVector(
         id=written, text=item["text"], model=item["model"], metadata=item["metadata"],
         delete_protection=item["delete_protection"], usage=summary.usage,
