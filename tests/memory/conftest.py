@@ -34,17 +34,23 @@ def mserver() -> Iterator[LocalServer]:
 
 
 class Proxy:
-    """Forwards to Local, records `(method, path)` of each request, and lets a test replace answers."""
+    """Forwards to Local, records `(method, path)` of each request and the bytes of Local's answers,
+    and lets a test replace answers."""
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.requests: list[tuple[str, str]] = []
         self.override: Override | None = None
+        self.downloaded = 0
 
     def _answer(self, request: httpx.Request) -> httpx.Response | None:
         request.read()
         self.requests.append((request.method, request.url.path))
         return self.override(request) if self.override is not None else None
+
+    def _forward(self, upstream: httpx.Response) -> httpx.Response:
+        self.downloaded += len(upstream.content)
+        return httpx.Response(upstream.status_code, headers=upstream.headers, content=upstream.content)
 
     def sync_client(self) -> GravixLayer:
         real = httpx.Client(timeout=60)
@@ -55,7 +61,7 @@ class Proxy:
                 return replaced
             upstream = real.send(real.build_request(request.method, request.url, headers=request.headers,
                                                     content=request.content))  # fmt: skip
-            return httpx.Response(upstream.status_code, headers=upstream.headers, content=upstream.content)
+            return self._forward(upstream)
 
         return GravixLayer(api_key=KEY, base_url=self.base_url, max_retries=0,
                            http_client=httpx.Client(transport=httpx.MockTransport(handler)))  # fmt: skip
@@ -69,7 +75,7 @@ class Proxy:
                 return replaced
             upstream = await real.send(real.build_request(request.method, request.url, headers=request.headers,
                                                           content=request.content))  # fmt: skip
-            return httpx.Response(upstream.status_code, headers=upstream.headers, content=upstream.content)
+            return self._forward(upstream)
 
         return AsyncGravixLayer(api_key=KEY, base_url=self.base_url, max_retries=0,
                                 http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)))  # fmt: skip

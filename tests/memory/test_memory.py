@@ -280,6 +280,27 @@ async def test_get_all_is_a_listing_newest_first(api: Any) -> None:
     await call(api.vectors.indexes.delete(memory.index_id))
 
 
+async def test_get_all_downloads_only_the_users_memories_and_no_embeddings(proxied: tuple[Any, Proxy]) -> None:
+    """get_all asks for this user's metadata only: its download grows neither with the embedding's size nor with
+    other users' memories (it used to fetch every vector of the index with its values: 6.7 MB for 75 of 300)."""
+    client, proxy = proxied
+    memory = await memory_for(client, embedding_model=SEED_EMBEDDING)  # 1024 dimensions
+    for n in range(20):
+        await call(memory.add(f"I keep {n} plants on the balcony", "gardener"))
+        await call(memory.add(f"I read {n} books a year", "reader"))
+    proxy.downloaded = 0
+    await call(client.vectors.index(memory.index_id).list())  # every vector with its values
+    whole_index = proxy.downloaded
+    proxy.requests.clear()
+    proxy.downloaded = 0
+    mine = await call(memory.get_all("gardener", limit=None))
+    assert sorted(m.memory for m in mine) == sorted(f"I keep {n} plants on the balcony" for n in range(20))
+    assert proxy.requests == [("POST", f"/v1/vectors/{memory.index_id}/search")]  # one request, no fetches
+    assert proxy.downloaded < 2048 * len(mine)  # one 1024-d embedding alone is over 5 KB of JSON
+    assert proxy.downloaded * 20 < whole_index
+    await call(client.vectors.indexes.delete(memory.index_id))
+
+
 def test_vendor_written_memories_are_readable(mserver: LocalServer) -> None:
     """A record as the vendor's sync SDK wrote it (naive local timestamps, access_count) reads back."""
     with GravixLayer(api_key=KEY, base_url=mserver.base_url) as client:

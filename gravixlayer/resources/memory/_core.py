@@ -2,7 +2,8 @@
 
 Every request is built by the vector steps (`vectors._steps`): memories are written with
 `upsert_text_many_step` / `upsert_text_step`, searched with `search_text_request`, read with
-`get_step`, listed with `list_ids_step` + `fetch_step`, and deleted with `delete_step`. What is
+`get_step`, listed with a metadata-only `search_request` (or `list_ids_step` + `fetch_step` from 1000
+memories of one user on), and deleted with `delete_step`. What is
 memory's own is the index, ownership (`user_id`) and the stored record form (`_records`).
 """
 
@@ -26,12 +27,13 @@ from ..._types import RequestOptions
 from ..._validation import as_message_dicts, require_positive_int, require_str
 from ...types.memory import MemoryAddResult, MemoryDeleteResult, MemoryEvent, MemoryItem, MemoryResults
 from ...types.vectors import Vector, VectorIndex
-from ..vectors._inputs import MAX_BATCH_VECTORS, fetch_chunks, top_k_of
+from ..vectors._inputs import MAX_BATCH_VECTORS, MAX_TOP_K, fetch_chunks, top_k_of
 from ..vectors._steps import (
     delete_step,
     fetch_step,
     get_step,
     list_ids_step,
+    search_request,
     search_step,
     search_text_request,
     upsert_text_many_step,
@@ -70,6 +72,8 @@ class _MemoryCore:
         self.region = require_str("region", region)
         self.delete_protection = bool(delete_protection)
         self.index_id: str | None = None
+        self.dimension: int | None = None
+        """The memory index's dimension, when the server said: `get_all` needs it for its metadata-only search."""
 
     # -- the index ---------------------------------------------------------------------------------
 
@@ -82,7 +86,7 @@ class _MemoryCore:
         if found is None and create:
             found = yield from self._create_index(options)
         if found is not None:
-            self.index_id = found.id
+            self.index_id, self.dimension = found.id, found.dimension
         return self.index_id
 
     def _forget_deleted_index(self, exc: GravixLayerNotFoundError) -> None:
@@ -116,6 +120,8 @@ class _MemoryCore:
                 raise
             return found
         index = parse_model(VectorIndex, response)
+        if index.dimension is None:
+            index.dimension = dimension  # the answer left it out; it is the one asked for
         log.info("created memory index %r (%s, %d dimensions)", self.index_name, index.id, dimension)
         return index
 
@@ -253,15 +259,49 @@ class _MemoryCore:
         return None if vector is None else item(vector.id, vector.metadata or {})
 
     def _all_of(self, user_id: str, options: RequestOptions) -> Step[list[MemoryItem]]:
-        """Every memory of the user: all ids of the index, fetched in bounded chunks, kept when owned."""
+        """Every memory of the user, in no particular order.
+
+        Cost: while the user has fewer than 1000 (`MAX_TOP_K`) memories, one search filtered on
+        `user_id` on the server that asks for metadata only (`include_values: false`): about half a
+        kilobyte a memory, nothing of other users and no embedding. A search answers at most 1000
+        hits, so from 1000 memories on this falls back to listing the ids of the whole index and
+        fetching every vector, other users' included, each with its embedding (the wire's `fetch`
+        cannot leave values out): about 20 bytes per dimension per vector of the index.
+        """
         index_id = yield from self.resolve_index(options, create=False)
         if index_id is None:
             return []
         try:
-            ids = (yield from list_ids_step(index_id, options)).data
+            if self.dimension:
+                found = yield from self._owned_by_search(index_id, user_id, self.dimension, options)
+                if found is not None:
+                    return found
+            return (yield from self._owned_by_listing(index_id, user_id, options))
         except GravixLayerNotFoundError as exc:
             self._forget_deleted_index(exc)
             return []
+
+    @staticmethod
+    def _owned_by_search(
+        index_id: str, user_id: str, dimension: int, options: RequestOptions
+    ) -> Step[list[MemoryItem] | None]:
+        """The user's memories from one metadata-only search, or None when there may be more than it can answer.
+
+        The query is a unit vector: the order of the hits does not matter (`get_all` sorts by time), only
+        that the filter selects the user's memories and the search returns every match below `top_k`.
+        """
+        probe = [1.0] + [0.0] * (dimension - 1)
+        hits = yield from search_step(
+            search_request(index_id, probe, MAX_TOP_K, {"user_id": user_id}, True, False, None, None, options)
+        )
+        if len(hits) >= MAX_TOP_K:
+            return None
+        return [item(hit.id, hit.metadata or {}) for hit in hits if (hit.metadata or {}).get("user_id") == user_id]
+
+    @staticmethod
+    def _owned_by_listing(index_id: str, user_id: str, options: RequestOptions) -> Step[list[MemoryItem]]:
+        """The user's memories from all ids of the index, fetched in bounded chunks, kept when owned."""
+        ids = (yield from list_ids_step(index_id, options)).data
         owned: list[MemoryItem] = []
         for chunk in fetch_chunks(ids):
             for vector in (yield from fetch_step(index_id, chunk, options)):

@@ -95,11 +95,20 @@ class Memory(_MemoryBase):
         return self._client.run(self._core.search(query, user_id, limit, threshold, options))
 
     def get(self, memory_id: str, user_id: str, **options: Unpack[RequestOptions]) -> MemoryItem | None:
-        """One memory of the user, or None when it does not exist or belongs to someone else."""
+        """One memory of the user, or None when it does not exist or belongs to someone else.
+
+        Cost: one `GET` of the vector, which carries its embedding (the wire cannot leave it out).
+        """
         return self._client.run(self._core.get(memory_id, user_id, options))
 
     def get_all(self, user_id: str, limit: int | None = 100, **options: Unpack[RequestOptions]) -> MemoryResults:
-        """The user's memories, newest first (at most `limit`; None for all). A listing, not a search."""
+        """The user's memories, newest first (at most `limit`; None for all). A listing, not a search.
+
+        Cost: below 1000 memories of the user, one search filtered on the server that downloads their
+        metadata only (about 0.4 KB a memory; no embeddings, nothing of other users). From 1000 on,
+        every vector of the index is fetched with its embedding (the wire's fetch cannot leave values
+        out): about 20 bytes per dimension per vector of the index, other users' included.
+        """
         return self._client.run(self._core.get_all(user_id, limit, options))
 
     def update(
@@ -110,15 +119,24 @@ class Memory(_MemoryBase):
         metadata: Mapping[str, Any] | None = None,
         **options: Unpack[RequestOptions],
     ) -> MemoryItem:
-        """Replace a memory's text (re-embedded) and merge `metadata`; `GravixLayerNotFoundError` if not the user's."""
+        """Replace a memory's text (re-embedded) and merge `metadata`; `GravixLayerNotFoundError` if not the user's.
+
+        Cost: the ownership check `GET`s the vector with its embedding, then one text upsert.
+        """
         return self._client.run(self._core.update(memory_id, user_id, data, metadata, options))
 
     def delete(self, memory_id: str, user_id: str, **options: Unpack[RequestOptions]) -> MemoryDeleteResult:
-        """Delete one memory of the user; `GravixLayerNotFoundError` when it is not theirs or does not exist."""
+        """Delete one memory of the user; `GravixLayerNotFoundError` when it is not theirs or does not exist.
+
+        Cost: the ownership check `GET`s the vector with its embedding, then one delete.
+        """
         return self._client.run(self._core.delete(memory_id, user_id, options))
 
     def delete_all(self, user_id: str, **options: Unpack[RequestOptions]) -> MemoryDeleteResult:
-        """Delete every memory of the user, however many; other users' memories are untouched."""
+        """Delete every memory of the user, however many; other users' memories are untouched.
+
+        Cost: rounds of what `get_all` downloads (then deletes in batches of 1000) until none remain.
+        """
         return self._client.run(self._core.delete_all(user_id, options))
 
 
@@ -177,13 +195,22 @@ class AsyncMemory(_MemoryBase):
         return await self._client.run(self._core.search(query, user_id, limit, threshold, options))
 
     async def get(self, memory_id: str, user_id: str, **options: Unpack[RequestOptions]) -> MemoryItem | None:
-        """One memory of the user, or None when it does not exist or belongs to someone else."""
+        """One memory of the user, or None when it does not exist or belongs to someone else.
+
+        Cost: one `GET` of the vector, which carries its embedding (the wire cannot leave it out).
+        """
         return await self._client.run(self._core.get(memory_id, user_id, options))
 
     async def get_all(
         self, user_id: str, limit: int | None = 100, **options: Unpack[RequestOptions]
     ) -> MemoryResults:
-        """The user's memories, newest first (at most `limit`; None for all). A listing, not a search."""
+        """The user's memories, newest first (at most `limit`; None for all). A listing, not a search.
+
+        Cost: below 1000 memories of the user, one search filtered on the server that downloads their
+        metadata only (about 0.4 KB a memory; no embeddings, nothing of other users). From 1000 on,
+        every vector of the index is fetched with its embedding (the wire's fetch cannot leave values
+        out): about 20 bytes per dimension per vector of the index, other users' included.
+        """
         return await self._client.run(self._core.get_all(user_id, limit, options))
 
     async def update(
@@ -194,13 +221,22 @@ class AsyncMemory(_MemoryBase):
         metadata: Mapping[str, Any] | None = None,
         **options: Unpack[RequestOptions],
     ) -> MemoryItem:
-        """Replace a memory's text (re-embedded) and merge `metadata`; `GravixLayerNotFoundError` if not the user's."""
+        """Replace a memory's text (re-embedded) and merge `metadata`; `GravixLayerNotFoundError` if not the user's.
+
+        Cost: the ownership check `GET`s the vector with its embedding, then one text upsert.
+        """
         return await self._client.run(self._core.update(memory_id, user_id, data, metadata, options))
 
     async def delete(self, memory_id: str, user_id: str, **options: Unpack[RequestOptions]) -> MemoryDeleteResult:
-        """Delete one memory of the user; `GravixLayerNotFoundError` when it is not theirs or does not exist."""
+        """Delete one memory of the user; `GravixLayerNotFoundError` when it is not theirs or does not exist.
+
+        Cost: the ownership check `GET`s the vector with its embedding, then one delete.
+        """
         return await self._client.run(self._core.delete(memory_id, user_id, options))
 
     async def delete_all(self, user_id: str, **options: Unpack[RequestOptions]) -> MemoryDeleteResult:
-        """Delete every memory of the user, however many; other users' memories are untouched."""
+        """Delete every memory of the user, however many; other users' memories are untouched.
+
+        Cost: rounds of what `get_all` downloads (then deletes in batches of 1000) until none remain.
+        """
         return await self._client.run(self._core.delete_all(user_id, options))
