@@ -14,8 +14,9 @@ What this fixes in the vendor's memory (spec §10, D39-D45):
 * isolation: every read filters on `user_id` on the server *and* checks it here; caller metadata
   can never set `user_id`, `content`, `hash` or the timestamps; a memory of another user is
   "not found" to every call;
-* `get_all` lists every memory of the user (not a search for a fixed word), and `delete_all`
-  deletes all of them, however many, checking again until none remain;
+* `get_all` lists every memory of the user (a search filtered on `user_id` for metadata only, or
+  ids then fetches from 1000 memories on; never a semantic search for a fixed word), and
+  `delete_all` deletes all of them, however many, checking again until none remain;
 * reads never write (no access counters), and reads never create the index;
 * failures raise typed errors; nothing is printed;
 * the index is looked up across all pages, created once (sized by asking the embedding model for
@@ -29,5 +30,7 @@ from __future__ import annotations
 
 from ._extraction import EXTRACTION_PROMPT, parse_extracted_memories
 from ._facades import AsyncMemory, Memory
+from ._records import MAX_MEMORY_CHARS as MAX_MEMORY_CHARS
+from ._records import RESERVED_KEYS as RESERVED_KEYS
 
 __all__ = ["Memory", "AsyncMemory", "EXTRACTION_PROMPT", "parse_extracted_memories"]
