@@ -19,18 +19,22 @@ takes more (vector upserts) passes its own ``max_bytes``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
+import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, model_validator
 from starlette.requests import Request
 
-from ._validate import check_json
+from ._validate import check_json, decode_body, loads
 from .errors import LocalAPIError
 
 __all__ = [
     "RequestModel",
     "parse_body",
+    "validate_data",
+    "validate_json",
+    "read_json",
     "read_body",
     "read_buffer",
     "MAX_JSON_BYTES",
@@ -168,9 +172,43 @@ def validate_json(raw: bytes | bytearray, model: type[M]) -> M:
         raise format_validation_error(exc) from None
 
 
+def validate_data(data: Any, model: type[M]) -> M:
+    """``validate_json`` for a body a router parsed itself (e.g. with ``upsert_body``)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise format_validation_error(exc) from None
+
+
 async def parse_body(request: Request, model: type[M], *, max_bytes: int | None = None) -> M:
     """Read, parse and validate the JSON body of ``request`` as ``model``."""
     raw = await read_buffer(request, max_bytes)
     if not raw or raw.isspace():
         raise LocalAPIError(400, "invalid_json", "request body is empty; expected a JSON object")
     return validate_json(raw, model)
+
+
+async def read_json(
+    request: Request,
+    *,
+    max_bytes: int | None = None,
+    offload_bytes: int = 256 * 1024,
+    parse: Callable[[str], Any] = loads,
+) -> dict[str, Any]:
+    """The body as a JSON object, parsed by ``parse`` (default ``_validate.loads``), for ``validate_data``.
+
+    Where ``parse_body``'s parser refuses a lone surrogate as bad JSON, ``loads`` says which field
+    holds it (``name: is not valid Unicode``); the vector routes answer that way, and pass their own
+    ``parse`` for upserts (``upsert_body``). A body larger than ``offload_bytes`` is parsed in a
+    worker thread, off the event loop.
+    """
+    raw = await read_buffer(request, max_bytes)
+    if not raw or raw.isspace():
+        raise LocalAPIError(400, "invalid_json", "request body is empty; expected a JSON object")
+    text = decode_body(raw)
+    del raw  # a large body is held once: as text, while it is parsed
+    data = parse(text) if len(text) <= offload_bytes else await anyio.to_thread.run_sync(parse, text)
+    del text
+    if not isinstance(data, dict):
+        raise LocalAPIError(400, "invalid_json", "request body must be a JSON object")
+    return data

@@ -30,6 +30,7 @@ __all__ = [
     "MAX_DEPTH",
     "check_json",
     "check_name",
+    "name_problem",
     "decode_body",
     "decode_body",
     "loads",
@@ -177,24 +178,27 @@ def has_control(value: str) -> bool:
     return _CONTROL.search(value) is not None
 
 
+def name_problem(value: Any, *, max_len: int) -> str | None:
+    """What is wrong with ``value`` as an id or name (None: nothing); ``check_name`` says it as a 400,
+    request models (``_body.RequestModel``) as a field's validation error."""
+    if not isinstance(value, str) or not value.strip():
+        return "field required" if value is None else "must be a non-empty string"
+    if len(value) > max_len:
+        return f"at most {max_len} characters, got {len(value)}"
+    try:
+        _check_str(value)
+    except _Bad as exc:
+        return exc.problem
+    if has_control(value):
+        return "must not contain control characters"
+    return None
+
+
 def check_name(value: Any, field: str, *, max_len: int, required: bool = True) -> str:
     """A non-empty id or name within ``max_len`` characters, valid Unicode, without control characters."""
     if value is None and not required:
         return ""
-    if not isinstance(value, str) or not value.strip():
-        raise LocalAPIError(
-            400,
-            "invalid_request",
-            f"{field}: {'field required' if value is None else 'must be a non-empty string'}",
-        )
-    if len(value) > max_len:
-        raise LocalAPIError(
-            400, "invalid_request", f"{field}: at most {max_len} characters, got {len(value)}"
-        )
-    try:
-        _check_str(value)
-    except _Bad as exc:
-        raise LocalAPIError(400, "invalid_request", f"{field}: {exc.problem}") from None
-    if has_control(value):
-        raise LocalAPIError(400, "invalid_request", f"{field}: must not contain control characters")
-    return value
+    problem = name_problem(value, max_len=max_len)
+    if problem is not None:
+        raise LocalAPIError(400, "invalid_request", f"{field}: {problem}")
+    return str(value)

@@ -1,6 +1,6 @@
 """The in-memory side of GravixLayer Local's vector database: one float32 matrix per index.
 
-SQLite holds the truth (``routers/vectors.py`` commits every write before answering); this module
+SQLite holds the truth (``vector_store.py`` commits every write before it is answered); this module
 keeps, per index, a contiguous float32 matrix of the vectors, their ids and metadata, and answers
 exact searches with numpy:
 

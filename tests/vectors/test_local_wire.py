@@ -169,3 +169,56 @@ def test_conflicts_and_other_tenants(vserver: LocalServer, raw: httpx.Client, in
         assert index["id"] not in {i["id"] for i in b.get("/indexes").json()["indexes"]}
     with httpx.Client(base_url=f"{vserver.base_url}/v1/vectors") as anonymous:
         assert anonymous.get("/indexes").status_code == 401
+
+
+NEW_INDEX = {"dimension": 3, "metric": "cosine"}
+GOOD = {"embedding": [1, 2, 3]}
+
+
+@pytest.mark.parametrize(
+    "method,path,body,message",
+    [
+        ("post", "/indexes", {**NEW_INDEX, "dimension": "3"}, "dimension: must be an integer"),
+        ("post", "/indexes", {**NEW_INDEX, "dimension": True}, "dimension: must be an integer"),
+        ("post", "/indexes", {**NEW_INDEX, "dimension": 0}, "dimension: must be between 1 and 2000, got 0"),
+        ("post", "/indexes", {**NEW_INDEX, "name": 5}, "name: must be a non-empty string"),
+        ("post", "/indexes", {**NEW_INDEX, "metric": "l2"},
+         "metric: must be one of cosine, euclidean, dot_product, got 'l2'"),
+        ("post", "/indexes", {**NEW_INDEX, "delete_protection": "yes"}, "delete_protection: must be a boolean"),
+        ("post", "/indexes", {**NEW_INDEX, "metadata": [1]}, "metadata: must be a JSON object"),
+        ("post", "/indexes", {**NEW_INDEX, "cloud_provider": 7},
+         "cloud_provider: must be one of AWS, GCP, Azure, Gravix (any case), got 7"),
+        ("post", "/indexes", {**NEW_INDEX, "region": " "}, "region: must be a non-empty string"),
+        ("post", "/indexes", {**NEW_INDEX, "vector_type": "sparse"},
+         "vector_type: only 'dense' is supported, got 'sparse'"),
+        ("post", "/indexes", {**NEW_INDEX, "index_type": "pod"},
+         "index_type: must be one of serverless, dedicated, got 'pod'"),
+        ("post", "/{iid}/upsert", {"vectors": "x"}, "vectors: must be a non-empty list"),
+        ("post", "/{iid}/upsert", {"vectors": [GOOD, 5]}, "vectors[1]: must be a JSON object"),
+        ("post", "/{iid}/upsert", {"vectors": [GOOD, {**GOOD, "id": 5}]}, "vectors[1].id: must be a non-empty string"),
+        ("post", "/{iid}/batch", {"vectors": [{**GOOD, "delete_protection": "no"}]},
+         "vectors[0].delete_protection: must be a boolean"),
+        ("post", "/{iid}/batch", {"vectors": [{**GOOD, "metadata": "m"}]}, "vectors[0].metadata: must be a JSON object"),
+        ("post", "/{iid}/upsert", {"vectors": [GOOD, {"id": "a"}]}, "vectors[1].embedding: field required"),
+        ("post", "/{iid}/upsert", {"vectors": [{"embedding": "1,2,3"}]},
+         "vectors[0].embedding: must be a non-empty list of numbers"),
+        ("post", "/{iid}/text/upsert", {"vectors": [{"text": 5, "model": TEXT_MODEL}]},
+         "vectors[0].text: must be a non-empty string"),
+        ("post", "/{iid}/search", {"vector": [1, 2, 3], "top_k": "5"}, "top_k: must be an integer"),
+        ("post", "/{iid}/search", {"vector": [1, 2, 3], "include_values": 1}, "include_values: must be a boolean"),
+        ("post", "/{iid}/search", {"vector": [1, 2, 3], "filter": [1]}, "filter: must be a JSON object"),
+        ("post", "/{iid}/search", {"top_k": 3}, "vector: field required"),
+        ("post", "/{iid}/search/text", {"query": 5, "model": TEXT_MODEL}, "query: must be a non-empty string"),
+        ("post", "/{iid}/delete", {"vector_ids": ["a", 5]}, "vector_ids[1]: must be a non-empty string"),
+        ("put", "/{iid}/some-vector", {"delete_protection": "x"}, "delete_protection: must be a boolean"),
+        ("put", "/indexes/{iid}", {"metadata": 3}, "metadata: must be a JSON object"),
+    ],
+)  # fmt: skip
+def test_a_wrongly_typed_field_is_a_400_that_names_it(
+    raw: httpx.Client, index: dict[str, Any], method: str, path: str, body: dict[str, Any], message: str
+) -> None:
+    if path == "/indexes":
+        body = {"name": f"typed-{uuid.uuid4().hex[:8]}", **body}
+    response = raw.request(method.upper(), path.replace("{iid}", index["id"]), json=body)
+    assert response.status_code == 400, response.text
+    assert response.json() == {"error": message, "code": "invalid_request"}
