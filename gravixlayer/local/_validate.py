@@ -29,7 +29,6 @@ from .errors import LocalAPIError
 __all__ = [
     "MAX_DEPTH",
     "check_json",
-    "check_name",
     "name_problem",
     "decode_body",
     "decode_body",
@@ -179,8 +178,8 @@ def has_control(value: str) -> bool:
 
 
 def name_problem(value: Any, *, max_len: int) -> str | None:
-    """What is wrong with ``value`` as an id or name (None: nothing); ``check_name`` says it as a 400,
-    request models (``_body.RequestModel``) as a field's validation error."""
+    """What is wrong with ``value`` as an id or name (None: nothing): non-empty, within ``max_len``
+    characters, valid Unicode, no control characters. Request models raise it as the field's error."""
     if not isinstance(value, str) or not value.strip():
         return "field required" if value is None else "must be a non-empty string"
     if len(value) > max_len:
@@ -193,12 +192,3 @@ def name_problem(value: Any, *, max_len: int) -> str | None:
         return "must not contain control characters"
     return None
 
-
-def check_name(value: Any, field: str, *, max_len: int, required: bool = True) -> str:
-    """A non-empty id or name within ``max_len`` characters, valid Unicode, without control characters."""
-    if value is None and not required:
-        return ""
-    problem = name_problem(value, max_len=max_len)
-    if problem is not None:
-        raise LocalAPIError(400, "invalid_request", f"{field}: {problem}")
-    return str(value)
