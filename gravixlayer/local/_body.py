@@ -7,7 +7,9 @@ missing or wrongly typed fields, naming each field (``messages: field
 required``, ``messages[0].role: input should be a valid string``). Models
 should derive from ``RequestModel`` (strict types, unknown keys kept, and the
 rules of ``_validate``: finite numbers, valid Unicode, bounded nesting, also
-inside unknown keys).
+inside unknown keys). A route that parses the body itself (the vector routes: stdlib JSON, which
+names the field holding a lone surrogate, and ``upsert_body`` for big batches) uses
+``read_json(request, parse=...)`` and then ``validate_data(data, Model)``: the same model, the same 400s.
 
 Memory per request is bounded: a body is read as it arrives into one buffer and
 refused with 413 as soon as it passes the limit (at once when ``Content-Length``

@@ -88,9 +88,6 @@ async def _run(func: Callable[..., T], *args: Any) -> T:
     return await anyio.to_thread.run_sync(func, *args)
 
 
-# -- JSON in and out ------------------------------------------------------------------------------
-
-
 async def startup(app: Starlette) -> None:
     app.state.vector_store = VectorStore(app.state.storage)
 
@@ -98,6 +95,9 @@ async def startup(app: Starlette) -> None:
 def _store(request: Request) -> VectorStore:
     store: VectorStore = request.app.state.vector_store
     return store
+
+
+# -- JSON in and out ------------------------------------------------------------------------------
 
 
 async def _upsert_body(request: Request, dimension: int | None) -> dict[str, Any]:
