@@ -20,15 +20,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .gguf_file import GGUFFile
-from .parallel import plain_product
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import numpy.typing as npt
 
     F32 = npt.NDArray[np.float32]
-    Product = Callable[[F32, F32], F32]
 
 __all__ = ["ModelConfig", "Transformer", "KVCache"]
 
@@ -159,9 +155,7 @@ class Transformer:
         out: F32 = x * scale * weight
         return out
 
-    def forward(
-        self, ids: list[int], cache: KVCache, all_logits: bool = False, *, product: Product = plain_product
-    ) -> F32:
+    def forward(self, ids: list[int], cache: KVCache, all_logits: bool = False) -> F32:
         """Logits of the last new token (or of every new token), shape (vocab,) or (T, vocab)."""
         c = self.config
         n = len(ids)
@@ -178,7 +172,7 @@ class Transformer:
         x = self.embedding[ids]
         for li, layer in enumerate(self.layers):
             h = self._norm(x, layer.attn_norm)
-            qkv = product(h, layer.wqkv)
+            qkv = h @ layer.wqkv.T
             q = qkv[:, :q_dim].reshape(n, c.n_heads, hd).transpose(1, 0, 2)
             k = qkv[:, q_dim : q_dim + kv_dim].reshape(n, nkv, hd).transpose(1, 0, 2)
             v = qkv[:, q_dim + kv_dim :].reshape(n, nkv, hd).transpose(1, 0, 2)
@@ -199,20 +193,18 @@ class Transformer:
                 attn = (scores @ values).reshape(c.n_heads, 1, hd)
             else:
                 attn = (scores @ values[:, None]).reshape(c.n_heads, n, hd)
-            x = x + product(attn.transpose(1, 0, 2).reshape(n, q_dim), layer.wo)
+            x = x + attn.transpose(1, 0, 2).reshape(n, q_dim) @ layer.wo.T
             h = self._norm(x, layer.ffn_norm)
-            gate_up = product(h, layer.w_gate_up)
+            gate_up = h @ layer.w_gate_up.T
             gate, up = gate_up[:, : c.hidden], gate_up[:, c.hidden :]
             act = gate / (1.0 + np.exp(-gate)) * up
-            x = x + product(act.astype(np.float32, copy=False), layer.w_down)
+            x = x + act.astype(np.float32, copy=False) @ layer.w_down.T
         cache.length = start + n
         x = self._norm(x if all_logits else x[-1:], self.output_norm)
-        logits: F32 = product(x, self.output)
+        logits: F32 = x @ self.output.T
         return logits if all_logits else logits[0]
 
-    def forward_steps(
-        self, ids: list[int], caches: list[KVCache], *, product: Product = plain_product
-    ) -> F32:
+    def forward_steps(self, ids: list[int], caches: list[KVCache]) -> F32:
         """One new token for each of several sequences in one pass: logits, shape (len(ids), vocab).
 
         The weight matmuls take every sequence as one row of a batch (the weights are read once);
@@ -230,7 +222,7 @@ class Transformer:
         attn = np.empty((b, q_dim), dtype=np.float32)
         for li, layer in enumerate(self.layers):
             h = self._norm(x, layer.attn_norm)
-            qkv = product(h, layer.wqkv)
+            qkv = h @ layer.wqkv.T
             q = self._rope(qkv[:, :q_dim].reshape(b, c.n_heads, hd).transpose(1, 0, 2), positions)
             k = self._rope(qkv[:, q_dim : q_dim + kv_dim].reshape(b, nkv, hd).transpose(1, 0, 2), positions)
             v = qkv[:, q_dim + kv_dim :].reshape(b, nkv, hd)
@@ -245,13 +237,13 @@ class Transformer:
                 np.exp(scores, out=scores)
                 scores /= scores.sum(axis=-1, keepdims=True)
                 attn[row] = (scores @ values).reshape(q_dim)
-            x = x + product(attn, layer.wo)
+            x = x + attn @ layer.wo.T
             h = self._norm(x, layer.ffn_norm)
-            gate_up = product(h, layer.w_gate_up)
+            gate_up = h @ layer.w_gate_up.T
             gate, up = gate_up[:, : c.hidden], gate_up[:, c.hidden :]
             act = (gate / (1.0 + np.exp(-gate)) * up).astype(np.float32, copy=False)
-            x = x + product(act, layer.w_down)
+            x = x + act @ layer.w_down.T
         for cache in caches:
             cache.length += 1
-        logits: F32 = product(self._norm(x, self.output_norm), self.output)
+        logits: F32 = self._norm(x, self.output_norm) @ self.output.T
         return logits

@@ -3,18 +3,23 @@
 Decoding a 135M model on a CPU is bound by memory bandwidth: each step reads all
 ~540 MB of float32 weights. Two consequences shape this module:
 
-- A single generation is fastest on two cores (~33 tokens/s against ~23 on
-  one), but a multi-threaded BLAS collapses when another process holds a
-  core (see ``parallel``), so the worker keeps BLAS at one thread and splits
-  each weight product with one helper thread (``RowSplit``).
+- A single generation is fastest with two BLAS threads on a 2-core machine
+  (~35 tokens/s against ~23 on one). BLAS thread counts are process-wide, so
+  only one thread sets and uses them: the worker. (Two Python threads each
+  calling a one-thread BLAS on half of each product gain nothing: measured
+  21 against 23 tokens/s.)
 - Concurrent generations must not each read the weights. Every decode step
   waiting when the worker wakes (one new token per sequence) becomes one row
   of a single batched pass, so 20 streaming chats cost little more than one
   instead of twenty passes fighting over two cores.
 
-Two threads only help while both cores are free. ``ThreadTuner`` times every
-decode pass and keeps the thread count that is faster now, trying the other
-one now and then.
+Two threads only help while both cores are free: OpenBLAS threads wait for
+each other by spinning, so when another process holds a core a two-thread
+pass can take twenty times as long as a one-thread pass (measured on a busy
+2-core machine: 0.05 s against 1.8 s). ``ThreadTuner`` times every decode pass
+and keeps the thread count that is faster now, trying the other one rarely
+(the slower it was, the more rarely). Prompt blocks use the count decode
+passes found faster, and one thread until there is a measurement.
 
 Prompts (and the forced tokens of JSON and tool constraints) run in blocks of
 ``PREFILL_BLOCK`` tokens, interleaved with the batched decode steps so a long
@@ -32,13 +37,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .parallel import RowSplit, plain_product
-
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from .model import KVCache, Product, Transformer
+    from .model import KVCache, Transformer
 
     F32 = npt.NDArray[np.float32]
 
@@ -52,16 +55,19 @@ MAX_GENERATIONS = 16
 """Generations decoding at once; later ones wait for a free place before their prompt runs. Past ~16 rows
 a pass is bound by compute rather than by reading the weights, so more rows add little throughput and
 make every running answer slower (first come, first served beats everyone in lockstep)."""
-_GATHER_SECONDS = 0.002
-"""How long the worker waits for the other running generations' next steps before a batched pass."""
+_GATHER_SHARE = 0.25
+"""The worker waits for the other running generations' next steps at most this share of the last pass
+(their threads need the GIL to sample and stream their token; a pass that leaves them out costs them
+a whole pass)."""
 
 
 def blas_threads() -> int:
-    """Threads of a forward pass: 2 where there are two cores, else 1; ``GRAVIXLAYER_LOCAL_LLM_THREADS=1``
-    keeps it on one (e.g. on a machine whose cores are busy with other work)."""
+    """Most BLAS threads a pass may use: every core up to 4 (a 135M model gains nothing past that);
+    ``GRAVIXLAYER_LOCAL_LLM_THREADS`` overrides it (1 keeps the model on one core)."""
     raw = os.environ.get(THREADS_ENV, "").strip()
-    wanted = int(raw) if raw.isdigit() and int(raw) > 0 else 2
-    return max(1, min(2, wanted, os.cpu_count() or 1))
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 class ThreadTuner:
@@ -102,7 +108,7 @@ class ThreadTuner:
     def current(self) -> int:
         """The thread count that is faster now (for prompt blocks)."""
         known = [t for t in self.options if t in self._cost]
-        return min(known, key=self._cost.__getitem__) if known else self.options[0]
+        return min(known, key=self._cost.__getitem__) if len(known) == len(self.options) else 1
 
 
 @dataclass(eq=False)
@@ -121,10 +127,10 @@ class ForwardScheduler:
     def __init__(self, model: Transformer, threads: int | None = None) -> None:
         self._model = model
         self.tuner = ThreadTuner(threads if threads is not None else blas_threads())
-        self._split: RowSplit | None = None
         self._cond = threading.Condition()
         self._queue: list[_Job] = []
         self._running = 0
+        self._last_pass = 0.0
         self._worker: threading.Thread | None = None
         self._places = threading.BoundedSemaphore(MAX_GENERATIONS)
 
@@ -166,7 +172,7 @@ class ForwardScheduler:
         with self._cond:
             while not self._queue:
                 self._cond.wait()
-            deadline = time.monotonic() + _GATHER_SECONDS
+            deadline = time.monotonic() + _GATHER_SHARE * self._last_pass
             while len(self._queue) < self._running:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -175,13 +181,6 @@ class ForwardScheduler:
             jobs, self._queue = self._queue, []
             return jobs
 
-    def _product(self, threads: int) -> Product:
-        if threads == 1:
-            return plain_product
-        if self._split is None:
-            self._split = RowSplit()
-        return self._split
-
     def _serve(self) -> None:
         from threadpoolctl import ThreadpoolController
 
@@ -189,8 +188,7 @@ class ForwardScheduler:
         while True:
             jobs = self._take()
             try:
-                with controller.limit(limits=1, user_api="blas"):  # the model's own split does the rest
-                    self._run(jobs)
+                self._run(jobs, controller)
             except BaseException as exc:  # never leave a caller waiting on a job that will not run
                 logger.exception("local model worker failed")
                 for job in jobs:
@@ -199,28 +197,29 @@ class ForwardScheduler:
                 if not isinstance(exc, Exception):
                     raise
 
-    def _run(self, jobs: list[_Job]) -> None:
+    def _run(self, jobs: list[_Job], controller: Any) -> None:
         steps = [j for j in jobs if len(j.ids) == 1]
         blocks = [j for j in jobs if len(j.ids) > 1]
         if steps:
             threads = self.tuner.threads()
-            started = time.perf_counter()
-            self._steps(steps, self._product(threads))
-            self.tuner.record(threads, time.perf_counter() - started, len(steps))
+            with controller.limit(limits=threads, user_api="blas"):
+                started = time.perf_counter()
+                self._steps(steps)
+                self._last_pass = time.perf_counter() - started
+                self.tuner.record(threads, self._last_pass, len(steps))
         if blocks:
-            unfinished = self._blocks(blocks, self._product(self.tuner.current()))
+            with controller.limit(limits=self.tuner.current(), user_api="blas"):
+                unfinished = self._blocks(blocks)
             if unfinished:
                 with self._cond:
                     self._queue[:0] = unfinished
 
-    def _steps(self, steps: list[_Job], product: Product) -> None:
+    def _steps(self, steps: list[_Job]) -> None:
         try:
             if len(steps) == 1:
-                outputs: Any = [self._model.forward(list(steps[0].ids), steps[0].cache, product=product)]
+                outputs: Any = [self._model.forward(list(steps[0].ids), steps[0].cache)]
             else:
-                outputs = self._model.forward_steps(
-                    [j.ids[0] for j in steps], [j.cache for j in steps], product=product
-                )
+                outputs = self._model.forward_steps([j.ids[0] for j in steps], [j.cache for j in steps])
             for job, logits in zip(steps, outputs, strict=True):
                 self._finish(job, logits=logits)
         except Exception as exc:  # handed to every waiting caller
@@ -228,12 +227,12 @@ class ForwardScheduler:
             for job in steps:
                 self._finish(job, error=exc)
 
-    def _blocks(self, blocks: list[_Job], product: Product) -> list[_Job]:
+    def _blocks(self, blocks: list[_Job]) -> list[_Job]:
         unfinished: list[_Job] = []
         for job in blocks:
             try:
                 end = min(job.offset + PREFILL_BLOCK, len(job.ids))
-                logits = self._model.forward(list(job.ids[job.offset : end]), job.cache, product=product)
+                logits = self._model.forward(list(job.ids[job.offset : end]), job.cache)
                 job.offset = end
                 if end == len(job.ids):
                     self._finish(job, logits=logits)
