@@ -189,8 +189,25 @@ def test_fork_bomb_is_contained(
     ctx = sandbox.create_code_context()
     sandbox.run_code("alive = True", context_id=ctx.id)
     run = sandbox.run_code(FORK_BOMB, context_id=ctx.id, timeout=2)
-    assert run.error is not None
+    assert run.error is not None and run.error.name == "TimeoutError"
+    # The bomb's processes survive the kernel's interrupt; they are ended, not left filling the limit.
+    assert "processes it started were ended" in run.error.value or "context was restarted" in run.error.value
     assert sandbox.run_command("echo", ["ok"]).stdout == "ok\n"
+
+
+def test_a_timed_out_context_run_ends_its_own_processes_and_keeps_earlier_ones(
+    sandbox: SandboxInstance,
+) -> None:
+    ctx = sandbox.create_code_context()
+    started = "import subprocess, time\nserver = subprocess.Popen(['sleep', '300'])\ntime.sleep(0.05)"
+    sandbox.run_code(started, context_id=ctx.id)
+    stuck = "import subprocess\nworker = subprocess.Popen(['sleep', '301'])\nwhile True:\n    pass"
+    run = sandbox.run_code(stuck, context_id=ctx.id, timeout=1)
+    assert run.error is not None and run.error.name == "TimeoutError"
+    assert run.error.value.endswith("; 1 process it started was ended")
+    assert sandbox.run_code("server.poll() is None", context_id=ctx.id).text == "True"  # an earlier run's server
+    assert sandbox.run_code("worker.wait(timeout=5)", context_id=ctx.id).text == "-9"  # the timed-out run's child
+    sandbox.run_code("server.kill(); server.wait()", context_id=ctx.id)
 
 
 def test_memory_hogs_are_contained(sandbox: SandboxInstance) -> None:

@@ -43,6 +43,20 @@ STREAM_LIMIT = 256 * MIB
 """Longest kernel answer line (output, results and images of one run)."""
 COMMAND_STREAM_LIMIT = 1 * MIB
 KERNEL_PREFIX = b"\x1eGLXK:"
+_HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def boot_ticks() -> int:
+    """Now, in the unit and from the origin of a process's start time in ``/proc/PID/stat``."""
+    return int(time.clock_gettime(time.CLOCK_BOOTTIME) * _HZ)
+
+
+def _start_ticks(pid: int) -> int:
+    with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return int(fields[19])  # field 22 of the whole line: starttime, clock ticks after boot
+
+
 PROCESS_LIMIT_PATIENCE = 3.0
 """Seconds a start waits at the process limit (processes just killed are still being reaped) before 503."""
 
@@ -99,6 +113,7 @@ class Kernel:
         self.id = str(uuid.uuid4())
         self.created_at = time.time()
         self.last_used = self.created_at
+        self.run_started = 0
         self.process: SandboxProcess | None = None
         self.token = ""
         self.sequence = 0
@@ -191,6 +206,7 @@ class Kernel:
             assert self.process is not None and self.process.stdin is not None
             self.sequence += 1
             self.last_used = time.time()
+            self.run_started = boot_ticks()
             request = json.dumps({"id": self.sequence, "code": code, "env": dict(env)}) + "\n"
             try:
                 self.process.stdin.write(request.encode())
@@ -213,13 +229,18 @@ class Kernel:
     async def _interrupt(self, timeout: float) -> dict[str, Any]:
         assert self.process is not None
         message = f"execution timed out after {timeout:g} seconds"
-        await self.process.signal(signal.SIGINT)
+        await self.process.signal(
+            signal.SIGINT, group=False
+        )  # the kernel only, like Jupyter; its run's children follow
         try:
             answer = await asyncio.wait_for(self._answer(self.sequence), INTERRUPT_GRACE)
         except (asyncio.TimeoutError, KernelDied):
             await self.close()
             return _error_answer("TimeoutError", message + "; the context was restarted and its state lost")
         error = answer.get("error") or {}
+        ended = await asyncio.to_thread(self.runtime.end_run_processes, self.process.pid, self.run_started)
+        if ended:
+            message += f"; {ended} process{'es' if ended > 1 else ''} it started {'were' if ended > 1 else 'was'} ended"
         answer["error"] = {"name": "TimeoutError", "value": message, "traceback": error.get("traceback", "")}
         return answer
 
@@ -287,6 +308,8 @@ class Runtime:
         self.slirp: Any = None
         self.cgroup: Any = None
         """``cgroups.SandboxCgroup`` where this host lets Local make one (removed at stop)."""
+        self.oom_kills_seen = 0
+        """The cgroup's out-of-memory kills already answered by ``enforce_limits``."""
         self.forwarders: Any = None
         """``ports.Forwarders`` once ``get_host_url`` was asked (namespace modes)."""
 
@@ -340,7 +363,9 @@ class Runtime:
                     self._spawn_failed(exc, argv)
                 await asyncio.sleep(0.2)
             except AgentGone:
-                raise LocalAPIError(503, "sandbox_unavailable", "the sandbox's environment has ended") from None
+                raise LocalAPIError(
+                    503, "sandbox_unavailable", "the sandbox's environment has ended"
+                ) from None
         self.groups.add(process.pid)
         return process
 
@@ -349,7 +374,9 @@ class Runtime:
             raise self.process_limit_error() from None
         if exc.code in ("ENOENT", "EACCES"):
             raise exc
-        raise LocalAPIError(400, "spawn_failed", f"the sandbox could not start {argv[0]!r}: {exc.message}") from None
+        raise LocalAPIError(
+            400, "spawn_failed", f"the sandbox could not start {argv[0]!r}: {exc.message}"
+        ) from None
 
     def process_limit_error(self) -> LocalAPIError:
         return LocalAPIError(
@@ -470,6 +497,56 @@ class Runtime:
         service = self._service_pids()
         return [p for p in descendants if p.pid not in service]
 
+    def end_run_processes(self, leader: int, since: int) -> int:
+        """After an interrupt: the processes in the group of ``leader`` (a kernel, in the sandbox's
+        numbering) started since ``since`` (the run's start, in ``boot_ticks``) are stopped, then killed;
+        returns how many.
+
+        Only the kernel gets the interrupt, so a timed-out run's children (a fork bomb's, a stuck
+        subprocess) would otherwise live on and could keep the sandbox at its process limit. They are
+        frozen in sweeps first (a stopped process cannot fork), then killed. Older members, such as a
+        server an earlier run started, are left alone (start times have a resolution of one clock tick,
+        10 ms: a process started in the tick the run began counts as the run's).
+        """
+        stopped: set[int] = set()
+        host_leader: int | None = None
+        for _sweep in range(50):
+            group = self._group_of(leader, host_leader, since)
+            if group is None:
+                break
+            host_leader, members = group
+            fresh = [pid for pid in members if pid not in stopped]
+            if not fresh:
+                break
+            for pid in fresh:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGSTOP)
+                stopped.add(pid)
+        for pid in stopped:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        return len(stopped)
+
+    def _group_of(self, leader: int, host_leader: int | None, since: int) -> tuple[int, list[int]] | None:
+        """The host pid of ``leader`` and the host pids of its group's other members started since ``since``."""
+        members = self.members()
+        if host_leader is None:
+            host_leader = next((p.pid for p in members if _ns_pid(p.pid) == leader), None)
+            if host_leader is None:
+                return None
+        try:
+            pgid = os.getpgid(host_leader)
+        except OSError:
+            return None
+        others = []
+        for process in members:
+            if process.pid == host_leader:
+                continue
+            with contextlib.suppress(OSError, ValueError, IndexError):  # gone meanwhile
+                if os.getpgid(process.pid) == pgid and _start_ticks(process.pid) >= since:
+                    others.append(process.pid)
+        return host_leader, others
+
     def signal_all(self, signum: int) -> None:
         """Every process of the sandbox's code (not the agent): pause, resume, the disk limit."""
         for process in self.members():
@@ -572,11 +649,18 @@ def enforce_limits(runtimes: Sequence[Runtime], *, check_disk: bool) -> None:
                 pgid = os.getpgid(process.pid)
                 groups[pgid] = groups.get(pgid, 0) + _memory_of(process)
         total = sum(groups.values())
-        if groups and total > runtime.limits.memory_mb * MIB:
+        # The kernel's out-of-memory killer (cgroup limit = memory + headroom) may strike before this guard
+        # and kill one process of a group that together went over; the group then gets the guard's answer.
+        kernel_killed = False
+        if runtime.cgroup is not None:
+            kills = runtime.cgroup.out_of_memory_kills()
+            kernel_killed, runtime.oom_kills_seen = kills > runtime.oom_kills_seen, kills
+        if groups and (total > runtime.limits.memory_mb * MIB or kernel_killed):
             pgid = max(groups, key=lambda group: groups[group])
             log.warning(
-                "sandbox %s uses %d MB (limit %d MB): killing its process group %d",
-                runtime.sandbox_id, total // MIB, runtime.limits.memory_mb, pgid,
+                "sandbox %s uses %d MB (limit %d MB%s): killing its process group %d",
+                runtime.sandbox_id, total // MIB, runtime.limits.memory_mb,
+                "; the kernel killed one of its processes for memory" if kernel_killed else "", pgid,
             )  # fmt: skip
             runtime.memory_killed.add(_ns_pid(pgid))
             with contextlib.suppress(ProcessLookupError, PermissionError):
