@@ -140,10 +140,14 @@ class Transformer:
     def new_cache(self, capacity: int = 256) -> KVCache:
         return KVCache(self.config, capacity)
 
-    def _rope(self, x: F32, positions: npt.NDArray[np.int64]) -> F32:
-        """Rotate adjacent pairs of ``x`` (heads, T, head_dim) by position."""
+    def _rope_tables(self, positions: npt.NDArray[np.int64]) -> tuple[F32, F32]:
+        """Cosines and sines of every position's angles, (T, head_dim / 2): once per pass, for all layers."""
         angles = positions[:, None].astype(np.float32) * self._inv_freq[None, :]
-        cos, sin = np.cos(angles), np.sin(angles)
+        return np.cos(angles), np.sin(angles)
+
+    @staticmethod
+    def _rope(x: F32, cos: F32, sin: F32) -> F32:
+        """Rotate adjacent pairs of ``x`` (heads, T, head_dim) by position."""
         even, odd = x[..., 0::2], x[..., 1::2]
         out = np.empty_like(x)
         out[..., 0::2] = even * cos - odd * sin
@@ -170,14 +174,16 @@ class Transformer:
             future = np.arange(start + n)[None, :] > positions[:, None]
             mask = np.where(future, np.float32(-np.inf), np.float32(0.0)).astype(np.float32)
         x = self.embedding[ids]
+        cos, sin = self._rope_tables(positions)
         for li, layer in enumerate(self.layers):
             h = self._norm(x, layer.attn_norm)
             qkv = h @ layer.wqkv.T
-            q = qkv[:, :q_dim].reshape(n, c.n_heads, hd).transpose(1, 0, 2)
-            k = qkv[:, q_dim : q_dim + kv_dim].reshape(n, nkv, hd).transpose(1, 0, 2)
+            qk = self._rope(
+                qkv[:, : q_dim + kv_dim].reshape(n, c.n_heads + nkv, hd).transpose(1, 0, 2), cos, sin
+            )
+            q = qk[: c.n_heads]
             v = qkv[:, q_dim + kv_dim :].reshape(n, nkv, hd).transpose(1, 0, 2)
-            q = self._rope(q, positions)
-            cache.keys[li, :, start : start + n] = self._rope(k, positions)
+            cache.keys[li, :, start : start + n] = qk[c.n_heads :]
             cache.values[li, :, start : start + n] = v
             keys = cache.keys[li, :, : start + n]
             values = cache.values[li, :, : start + n]
@@ -219,12 +225,15 @@ class Transformer:
         for cache in caches:
             cache.reserve(cache.length + 1)
         x = self.embedding[ids]
+        cos, sin = self._rope_tables(positions)
         attn = np.empty((b, q_dim), dtype=np.float32)
         for li, layer in enumerate(self.layers):
             h = self._norm(x, layer.attn_norm)
             qkv = h @ layer.wqkv.T
-            q = self._rope(qkv[:, :q_dim].reshape(b, c.n_heads, hd).transpose(1, 0, 2), positions)
-            k = self._rope(qkv[:, q_dim : q_dim + kv_dim].reshape(b, nkv, hd).transpose(1, 0, 2), positions)
+            qk = self._rope(
+                qkv[:, : q_dim + kv_dim].reshape(b, c.n_heads + nkv, hd).transpose(1, 0, 2), cos, sin
+            )
+            q, k = qk[: c.n_heads], qk[c.n_heads :]
             v = qkv[:, q_dim + kv_dim :].reshape(b, nkv, hd)
             for row, cache in enumerate(caches):
                 pos = int(positions[row])

@@ -73,7 +73,7 @@ def blas_threads() -> int:
 class ThreadTuner:
     """Chooses between one thread and ``most`` by the measured time of recent decode passes."""
 
-    PROBE_EVERY = 24
+    PROBE_EVERY = 16
     """Passes between two tries of the thread count not in use, at least; a try that was k times slower
     waits 20*k passes, so tries cost at most ~5% of the time."""
     ROW_COST = 0.15
@@ -101,9 +101,13 @@ class ThreadTuner:
         return best
 
     def record(self, threads: int, seconds: float, rows: int) -> None:
+        """The count in use is averaged over passes; a try of the other count replaces its figure, so one
+        try after the machine quietens is enough to switch back (an average would need several tries,
+        ``PROBE_EVERY`` passes apart)."""
         unit = seconds / (1.0 + self.ROW_COST * (rows - 1))
         old = self._cost.get(threads)
-        self._cost[threads] = unit if old is None else old + self._ALPHA * (unit - old)
+        in_use = old is not None and len(self._cost) == len(self.options) and threads == self.current()
+        self._cost[threads] = old + self._ALPHA * (unit - old) if in_use and old is not None else unit
 
     def current(self) -> int:
         """The thread count that is faster now (for prompt blocks)."""
@@ -131,6 +135,7 @@ class ForwardScheduler:
         self._queue: list[_Job] = []
         self._running = 0
         self._last_pass = 0.0
+        self._last_rows = 0
         self._worker: threading.Thread | None = None
         self._places = threading.BoundedSemaphore(MAX_GENERATIONS)
 
@@ -173,7 +178,9 @@ class ForwardScheduler:
             while not self._queue:
                 self._cond.wait()
             deadline = time.monotonic() + _GATHER_SHARE * self._last_pass
-            while len(self._queue) < self._running:
+            # Wait for the generations of the last pass, not every running one: one whose reader is slow
+            # or gone must not slow the others down.
+            while len(self._queue) < min(self._running, self._last_rows):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
@@ -205,7 +212,7 @@ class ForwardScheduler:
             with controller.limit(limits=threads, user_api="blas"):
                 started = time.perf_counter()
                 self._steps(steps)
-                self._last_pass = time.perf_counter() - started
+                self._last_pass, self._last_rows = time.perf_counter() - started, len(steps)
                 self.tuner.record(threads, self._last_pass, len(steps))
         if blocks:
             with controller.limit(limits=self.tuner.current(), user_api="blas"):

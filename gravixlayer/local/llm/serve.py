@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,7 +166,7 @@ def chat_request(
     )
 
 
-def _generate(llm: LocalLLM, request: GenerationRequest) -> Iterator[Event]:
+def _generate(llm: LocalLLM, request: GenerationRequest) -> Generator[Event, None, None]:
     try:
         yield from llm.generate(request)
     except ValueError as exc:  # prompt longer than the context
@@ -244,11 +244,17 @@ async def chat_response(llm: LocalLLM, request: GenerationRequest, model: str) -
 
 async def _threaded(llm: LocalLLM, request: GenerationRequest) -> AsyncIterator[Event]:
     events = _generate(llm, request)
-    while True:
-        event: Event | None = await anyio.to_thread.run_sync(next, events, None)
-        if event is None:
-            return
-        yield event
+    try:
+        while True:
+            event: Event | None = await anyio.to_thread.run_sync(next, events, None)
+            if event is None:
+                return
+            yield event
+    finally:
+        # A client that went away: end the generation now (its place and the model's attention), not
+        # whenever the garbage collector finds the suspended generator.
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(events.close)
 
 
 async def chat_stream(
