@@ -159,52 +159,62 @@ class Transformer:
         out: F32 = x * scale * weight
         return out
 
-    def forward(self, ids: list[int], cache: KVCache, all_logits: bool = False) -> F32:
-        """Logits of the last new token (or of every new token), shape (vocab,) or (T, vocab)."""
+    def _attention_inputs(self, x: F32, layer: _Layer, cos: F32, sin: F32) -> tuple[F32, F32, F32]:
+        """Rotated queries (heads, T, head_dim), rotated keys and values (kv_heads, T, head_dim)."""
         c = self.config
+        t, hd = x.shape[0], c.head_dim
+        q_dim, kv_dim = c.dim, c.n_kv_heads * hd
+        qkv = self._norm(x, layer.attn_norm) @ layer.wqkv.T
+        qk = self._rope(
+            qkv[:, : q_dim + kv_dim].reshape(t, c.n_heads + c.n_kv_heads, hd).transpose(1, 0, 2), cos, sin
+        )
+        v = qkv[:, q_dim + kv_dim :].reshape(t, c.n_kv_heads, hd).transpose(1, 0, 2)
+        return qk[: c.n_heads], qk[c.n_heads :], v
+
+    def _feed_forward(self, x: F32, layer: _Layer) -> F32:
+        """``x`` plus the layer's SwiGLU feed-forward of it."""
+        gate_up = self._norm(x, layer.ffn_norm) @ layer.w_gate_up.T
+        gate, up = gate_up[:, : self.config.hidden], gate_up[:, self.config.hidden :]
+        act = (gate / (1.0 + np.exp(-gate)) * up).astype(np.float32, copy=False)
+        out: F32 = x + act @ layer.w_down.T
+        return out
+
+    @staticmethod
+    def _softmax(scores: F32) -> F32:
+        """In place, over the last axis."""
+        scores -= scores.max(axis=-1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=-1, keepdims=True)
+        return scores
+
+    def forward(self, ids: list[int], cache: KVCache, all_logits: bool = False) -> F32:
+        """Logits of the last new token (or of every new token), shape (vocab,) or (T, vocab).
+
+        One token is a decode step: ``forward_steps`` with one sequence.
+        """
         n = len(ids)
+        if n == 1:
+            step = self.forward_steps(ids, [cache])
+            return step if all_logits else step[0]
+        c = self.config
         start = cache.length
         cache.reserve(start + n)
         positions = np.arange(start, start + n, dtype=np.int64)
         hd, nkv, group = c.head_dim, c.n_kv_heads, c.n_heads // c.n_kv_heads
-        q_dim, kv_dim = c.dim, nkv * hd
         inv_sqrt = float(1.0 / np.sqrt(hd))
-        mask: F32 | None = None
-        if n > 1:
-            future = np.arange(start + n)[None, :] > positions[:, None]
-            mask = np.where(future, np.float32(-np.inf), np.float32(0.0)).astype(np.float32)
+        future = np.arange(start + n)[None, :] > positions[:, None]
+        mask = np.where(future, np.float32(-np.inf), np.float32(0.0)).astype(np.float32)
         x = self.embedding[ids]
         cos, sin = self._rope_tables(positions)
         for li, layer in enumerate(self.layers):
-            h = self._norm(x, layer.attn_norm)
-            qkv = h @ layer.wqkv.T
-            qk = self._rope(
-                qkv[:, : q_dim + kv_dim].reshape(n, c.n_heads + nkv, hd).transpose(1, 0, 2), cos, sin
-            )
-            q = qk[: c.n_heads]
-            v = qkv[:, q_dim + kv_dim :].reshape(n, nkv, hd).transpose(1, 0, 2)
-            cache.keys[li, :, start : start + n] = qk[c.n_heads :]
+            q, k, v = self._attention_inputs(x, layer, cos, sin)
+            cache.keys[li, :, start : start + n] = k
             cache.values[li, :, start : start + n] = v
             keys = cache.keys[li, :, : start + n]
             values = cache.values[li, :, : start + n]
-            qg = q.reshape(nkv, group * n, hd) if n == 1 else q.reshape(nkv, group, n, hd)
-            if n == 1:
-                scores = (qg @ keys.transpose(0, 2, 1)) * inv_sqrt
-            else:
-                scores = (qg @ keys[:, None].transpose(0, 1, 3, 2)) * inv_sqrt + mask
-            scores -= scores.max(axis=-1, keepdims=True)
-            np.exp(scores, out=scores)
-            scores /= scores.sum(axis=-1, keepdims=True)
-            if n == 1:
-                attn = (scores @ values).reshape(c.n_heads, 1, hd)
-            else:
-                attn = (scores @ values[:, None]).reshape(c.n_heads, n, hd)
-            x = x + attn.transpose(1, 0, 2).reshape(n, q_dim) @ layer.wo.T
-            h = self._norm(x, layer.ffn_norm)
-            gate_up = h @ layer.w_gate_up.T
-            gate, up = gate_up[:, : c.hidden], gate_up[:, c.hidden :]
-            act = gate / (1.0 + np.exp(-gate)) * up
-            x = x + act.astype(np.float32, copy=False) @ layer.w_down.T
+            scores = (q.reshape(nkv, group, n, hd) @ keys[:, None].transpose(0, 1, 3, 2)) * inv_sqrt + mask
+            attn = (self._softmax(scores) @ values[:, None]).reshape(c.n_heads, n, hd)
+            x = self._feed_forward(x + attn.transpose(1, 0, 2).reshape(n, c.dim) @ layer.wo.T, layer)
         cache.length = start + n
         x = self._norm(x if all_logits else x[-1:], self.output_norm)
         logits: F32 = x @ self.output.T
@@ -217,41 +227,25 @@ class Transformer:
         attention runs per sequence, over its own cache and position.
         """
         c = self.config
-        b = len(ids)
         hd, nkv, group = c.head_dim, c.n_kv_heads, c.n_heads // c.n_kv_heads
-        q_dim, kv_dim = c.dim, nkv * hd
         inv_sqrt = float(1.0 / np.sqrt(hd))
         positions = np.array([cache.length for cache in caches], dtype=np.int64)
         for cache in caches:
             cache.reserve(cache.length + 1)
         x = self.embedding[ids]
         cos, sin = self._rope_tables(positions)
-        attn = np.empty((b, q_dim), dtype=np.float32)
+        attn = np.empty((len(ids), c.dim), dtype=np.float32)
         for li, layer in enumerate(self.layers):
-            h = self._norm(x, layer.attn_norm)
-            qkv = h @ layer.wqkv.T
-            qk = self._rope(
-                qkv[:, : q_dim + kv_dim].reshape(b, c.n_heads + nkv, hd).transpose(1, 0, 2), cos, sin
-            )
-            q, k = qk[: c.n_heads], qk[c.n_heads :]
-            v = qkv[:, q_dim + kv_dim :].reshape(b, nkv, hd)
+            q, k, v = self._attention_inputs(x, layer, cos, sin)
             for row, cache in enumerate(caches):
                 pos = int(positions[row])
                 cache.keys[li, :, pos] = k[:, row]
-                cache.values[li, :, pos] = v[row]
+                cache.values[li, :, pos] = v[:, row]
                 keys = cache.keys[li, :, : pos + 1]
                 values = cache.values[li, :, : pos + 1]
                 scores = (q[:, row].reshape(nkv, group, hd) @ keys.transpose(0, 2, 1)) * inv_sqrt
-                scores -= scores.max(axis=-1, keepdims=True)
-                np.exp(scores, out=scores)
-                scores /= scores.sum(axis=-1, keepdims=True)
-                attn[row] = (scores @ values).reshape(q_dim)
-            x = x + attn @ layer.wo.T
-            h = self._norm(x, layer.ffn_norm)
-            gate_up = h @ layer.w_gate_up.T
-            gate, up = gate_up[:, : c.hidden], gate_up[:, c.hidden :]
-            act = (gate / (1.0 + np.exp(-gate)) * up).astype(np.float32, copy=False)
-            x = x + act @ layer.w_down.T
+                attn[row] = (self._softmax(scores) @ values).reshape(c.dim)
+            x = self._feed_forward(x + attn @ layer.wo.T, layer)
         for cache in caches:
             cache.length += 1
         logits: F32 = self._norm(x, self.output_norm) @ self.output.T

@@ -106,8 +106,9 @@ class ThreadTuner:
         ``PROBE_EVERY`` passes apart)."""
         unit = seconds / (1.0 + self.ROW_COST * (rows - 1))
         old = self._cost.get(threads)
-        in_use = old is not None and len(self._cost) == len(self.options) and threads == self.current()
-        self._cost[threads] = old + self._ALPHA * (unit - old) if in_use and old is not None else unit
+        if old is not None and threads == self.current() and len(self._cost) == len(self.options):
+            unit = old + self._ALPHA * (unit - old)
+        self._cost[threads] = unit
 
     def current(self) -> int:
         """The thread count that is faster now (for prompt blocks)."""
@@ -223,10 +224,7 @@ class ForwardScheduler:
 
     def _steps(self, steps: list[_Job]) -> None:
         try:
-            if len(steps) == 1:
-                outputs: Any = [self._model.forward(list(steps[0].ids), steps[0].cache)]
-            else:
-                outputs = self._model.forward_steps([j.ids[0] for j in steps], [j.cache for j in steps])
+            outputs = self._model.forward_steps([j.ids[0] for j in steps], [j.cache for j in steps])
             for job, logits in zip(steps, outputs, strict=True):
                 self._finish(job, logits=logits)
         except Exception as exc:  # handed to every waiting caller

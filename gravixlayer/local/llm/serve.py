@@ -244,17 +244,20 @@ async def chat_response(llm: LocalLLM, request: GenerationRequest, model: str) -
 
 async def _threaded(llm: LocalLLM, request: GenerationRequest) -> AsyncIterator[Event]:
     events = _generate(llm, request)
+    finished = False
     try:
         while True:
             event: Event | None = await anyio.to_thread.run_sync(next, events, None)
             if event is None:
+                finished = True
                 return
             yield event
     finally:
-        # A client that went away: end the generation now (its place and the model's attention), not
-        # whenever the garbage collector finds the suspended generator.
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(events.close)
+        if not finished:
+            # A client that went away: end the generation now (its place and the model's attention), not
+            # whenever the garbage collector finds the suspended generator.
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(events.close)
 
 
 async def chat_stream(
