@@ -229,9 +229,8 @@ class Kernel:
     async def _interrupt(self, timeout: float) -> dict[str, Any]:
         assert self.process is not None
         message = f"execution timed out after {timeout:g} seconds"
-        await self.process.signal(
-            signal.SIGINT, group=False
-        )  # the kernel only, like Jupyter; its run's children follow
+        # The kernel only, like Jupyter; the processes its run started are ended below.
+        await self.process.signal(signal.SIGINT, group=False)
         try:
             answer = await asyncio.wait_for(self._answer(self.sequence), INTERRUPT_GRACE)
         except (asyncio.TimeoutError, KernelDied):
@@ -363,9 +362,7 @@ class Runtime:
                     self._spawn_failed(exc, argv)
                 await asyncio.sleep(0.2)
             except AgentGone:
-                raise LocalAPIError(
-                    503, "sandbox_unavailable", "the sandbox's environment has ended"
-                ) from None
+                raise LocalAPIError(503, "sandbox_unavailable", "the sandbox's environment has ended") from None
         self.groups.add(process.pid)
         return process
 
@@ -374,9 +371,7 @@ class Runtime:
             raise self.process_limit_error() from None
         if exc.code in ("ENOENT", "EACCES"):
             raise exc
-        raise LocalAPIError(
-            400, "spawn_failed", f"the sandbox could not start {argv[0]!r}: {exc.message}"
-        ) from None
+        raise LocalAPIError(400, "spawn_failed", f"the sandbox could not start {argv[0]!r}: {exc.message}") from None
 
     def process_limit_error(self) -> LocalAPIError:
         return LocalAPIError(
