@@ -237,17 +237,12 @@ class LocalLLM:
         max_tokens = min(request.max_tokens or _DEFAULT_MAX_TOKENS, budget)
         with loaded.scheduler.generation():
             cache = loaded.model.new_cache(len(request.prompt_ids) + min(max_tokens, 512) + 64)
-            logits = self._forward(loaded, request.prompt_ids, cache)
+            logits = loaded.scheduler.forward(request.prompt_ids, cache)
             seed = request.sampling.seed
             for index in range(request.n):
                 rng = np.random.default_rng(None if seed is None else [seed, index])
-                run = _Run(
-                    self, loaded, index, cache.copy(), logits, Sampler(request.sampling, rng), max_tokens
-                )
+                run = _Run(loaded, index, cache.copy(), logits, Sampler(request.sampling, rng), max_tokens)
                 yield from run.events(request)
-
-    def _forward(self, loaded: _Loaded, ids: Sequence[int], cache: KVCache) -> npt.NDArray[np.float32]:
-        return loaded.scheduler.forward(ids, cache)
 
 
 def _render_message(message: Mapping[str, Any]) -> dict[str, str]:
@@ -273,7 +268,6 @@ class _Run:
 
     def __init__(
         self,
-        llm: LocalLLM,
         loaded: _Loaded,
         index: int,
         cache: KVCache,
@@ -281,14 +275,14 @@ class _Run:
         sampler: Sampler,
         max_tokens: int,
     ) -> None:
-        self.llm, self.loaded, self.index = llm, loaded, index
+        self.loaded, self.index = loaded, index
         self.tokenizer = loaded.tokenizer
         self.cache, self.logits, self.sampler = cache, logits, sampler
         self.max_tokens = max_tokens
         self.count = 0
 
     def _advance(self, ids: Sequence[int]) -> None:
-        self.logits = self.llm._forward(self.loaded, ids, self.cache)
+        self.logits = self.loaded.scheduler.forward(ids, self.cache)
 
     def _entry(self, choice: Choice) -> dict[str, Any]:
         table = self.tokenizer.token_bytes
