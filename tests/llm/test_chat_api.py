@@ -124,12 +124,7 @@ def test_json_schema_output_validates(oai: openai.OpenAI, llm_server: LocalServe
     }
     reply = oai.chat.completions.create(
         model=CHAT_MODEL,
-        messages=[
-            {
-                "role": "user",
-                "content": "Describe Paris as JSON: its city, its country, and whether it is a capital.",
-            }
-        ],
+        messages=[{"role": "user", "content": "Describe Paris as JSON: its city, its country, and whether it is a capital."}],
         response_format={"type": "json_schema", "json_schema": {"name": "place", "schema": schema}},
         max_tokens=60,
     )
@@ -197,9 +192,7 @@ def test_missing_model_falls_back_to_the_standin_with_a_hint(
 
 
 def test_legacy_completion_continues_the_raw_prompt_with_logprobs(oai: openai.OpenAI) -> None:
-    reply = oai.completions.create(
-        model=CHAT_MODEL, prompt="The capital of France is", max_tokens=3, logprobs=2
-    )
+    reply = oai.completions.create(model=CHAT_MODEL, prompt="The capital of France is", max_tokens=3, logprobs=2)
     choice = reply.choices[0]
     assert "Paris" in choice.text and reply.system_fingerprint == FINGERPRINT
     assert choice.logprobs is not None and "".join(choice.logprobs.tokens or []) == choice.text
