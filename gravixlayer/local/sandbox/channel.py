@@ -24,6 +24,7 @@ from typing import Any
 
 from ..errors import LocalAPIError
 from .isolation import Launch
+from .pipes import PipeWriter, read_pipe
 
 __all__ = ["AgentChannel", "SandboxProcess", "AgentError", "AgentGone"]
 
@@ -51,7 +52,7 @@ class SandboxProcess:
         self.channel = channel
         self.pid = pid
         self.returncode: int | None = None
-        self.stdin: asyncio.StreamWriter | None = None
+        self.stdin: PipeWriter | None = None
         self.stdout: asyncio.StreamReader | None = None
         self.stderr: asyncio.StreamReader | None = None
         self._exited = asyncio.get_running_loop().create_future()
@@ -304,22 +305,12 @@ class AgentChannel:
             self.processes[process.pid] = process
         index = 0
         if stdin:
-            transport, protocol = await self.loop.connect_write_pipe(
-                lambda: asyncio.streams.FlowControlMixin(loop=self.loop), os.fdopen(ours[0], "wb", 0)
-            )
-            process.stdin = asyncio.StreamWriter(transport, protocol, None, self.loop)
+            process.stdin = PipeWriter(self.loop, ours[0])
             index = 1
-        process.stdout = await self._reader(ours[index], limit)
+        process.stdout = read_pipe(self.loop, ours[index], limit)
         if capture_stderr:
-            process.stderr = await self._reader(ours[index + 1], limit)
+            process.stderr = read_pipe(self.loop, ours[index + 1], limit)
         return process
-
-    async def _reader(self, fd: int, limit: int) -> asyncio.StreamReader:
-        reader = asyncio.StreamReader(limit=limit, loop=self.loop)
-        await self.loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(reader, loop=self.loop), os.fdopen(fd, "rb", 0)
-        )
-        return reader
 
     # -- ending ------------------------------------------------------------------------------------------
 
