@@ -21,16 +21,17 @@ from gravixlayer.local.sandbox.pipes import PipeWriter, read_pipe
 LOOPS: dict[str, Callable[[Coroutine[Any, Any, Any]], Any]] = {"asyncio": asyncio.run, "uvloop": uvloop.run}
 
 
-def _open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-def _is_open(fd: int) -> bool:
+def _identity(fd: int) -> tuple[int, int] | None:
+    """What `fd` refers to now (other threads of the test run may reuse a number we closed)."""
     try:
-        os.fstat(fd)
+        info = os.fstat(fd)
     except OSError:
-        return False
-    return True
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _is_open(fd: int, identity: tuple[int, int] | None) -> bool:
+    return _identity(fd) == identity
 
 
 @pytest.mark.parametrize("loop_name", LOOPS)
@@ -39,9 +40,9 @@ def test_a_read_pipe_gets_everything_and_closes_its_descriptor_once(loop_name: s
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        before = _open_fds()
         for _ in range(50):
             read_fd, write_fd = os.pipe()
+            pipe = _identity(read_fd)
             reader = read_pipe(loop, read_fd, limit=4096)  # small limit: the feed must pause and resume
             writer = PipeWriter(loop, write_fd)
             writer.write(payload)
@@ -51,13 +52,13 @@ def test_a_read_pipe_gets_everything_and_closes_its_descriptor_once(loop_name: s
                 received += chunk
             assert bytes(received) == payload
             await asyncio.sleep(0)
-            assert not _is_open(read_fd) and not _is_open(write_fd)
+            assert not _is_open(read_fd, pipe) and not _is_open(write_fd, pipe)
             # A new descriptor may reuse the number: nothing of the old pipe may close it later.
             reused = os.open(os.devnull, os.O_RDONLY)
+            devnull = _identity(reused)
             await asyncio.sleep(0.001)
-            assert _is_open(reused)
+            assert _is_open(reused, devnull)
             os.close(reused)
-        assert _open_fds() == before
 
     LOOPS[loop_name](main())
 
@@ -67,12 +68,13 @@ def test_a_writer_whose_reader_went_away_says_so_on_drain(loop_name: str) -> Non
     async def main() -> None:
         loop = asyncio.get_running_loop()
         read_fd, write_fd = os.pipe()
+        pipe = _identity(write_fd)
         writer = PipeWriter(loop, write_fd)
         os.close(read_fd)
         writer.write(b"x" * 10)
         with pytest.raises(BrokenPipeError):
             await writer.drain()
-        assert not _is_open(write_fd)
+        assert not _is_open(write_fd, pipe)
         with pytest.raises(BrokenPipeError):
             writer.write(b"more")
         writer.close()  # closing twice is harmless
