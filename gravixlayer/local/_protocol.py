@@ -1,4 +1,4 @@
-"""uvicorn's h11 protocol with the timeouts it lacks, so a half-open connection cannot linger.
+"""uvicorn's httptools protocol with the timeouts it lacks, so a half-open connection cannot linger.
 
 uvicorn closes a keep-alive connection that stays idle *after* a response, but a connection that
 never sends a byte, one that stops in the middle of its request head (slowloris), and one that
@@ -14,6 +14,9 @@ a request task. ``guarded_protocol`` adds three deadlines:
 
 A pause caused by the server (the route not reading yet, so uvicorn stopped reading the socket)
 never counts against the client.
+
+httptools (llhttp, Node's parser) rather than h11: a request costs the server ~0.25 ms instead of
+~0.37 ms on loopback (uvloop, 2 cores), about a third of Local's share of a small call.
 """
 
 from __future__ import annotations
@@ -21,8 +24,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .errors import error_body
 
@@ -35,7 +37,7 @@ _TIMEOUT_RESPONSE = (
 )
 
 
-class _GuardedH11Protocol(H11Protocol):
+class _GuardedProtocol(HttpToolsProtocol):
     idle_timeout = 5.0
     request_timeout = 30.0
 
@@ -43,8 +45,12 @@ class _GuardedH11Protocol(H11Protocol):
         super().__init__(*args, **kwargs)
         self._guard: asyncio.TimerHandle | None = None
         self._phase: str | None = None
+        self._in_head = False
+        """A request has begun and its head is not complete: the client owes the rest of it."""
+        self._in_body = False
+        """A request head is complete and its body is not: the client owes the rest of the body."""
 
-    # -- uvicorn's hooks ------------------------------------------------------------------------------
+    # -- uvicorn's hooks (the parser's callbacks only record where the request stands) ----------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -53,6 +59,18 @@ class _GuardedH11Protocol(H11Protocol):
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         self._update()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head = True
+
+    def on_headers_complete(self) -> None:
+        self._in_head, self._in_body = False, True
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._in_body = False
+        super().on_message_complete()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -76,19 +94,13 @@ class _GuardedH11Protocol(H11Protocol):
         self._phase = phase
         self._guard = self.loop.call_later(delay, self._expired)
 
-    def _waiting_for_request(self) -> bool:
-        """No request in progress: the client owes us (the rest of) a request head."""
-        return self.conn.their_state is h11.IDLE and (self.cycle is None or self.cycle.response_complete)
-
     def _update(self) -> None:
-        """Choose the deadline for what the client owes now (called after every event)."""
+        """Choose the deadline for what the client owes now (called after every arrival)."""
         if self.transport.is_closing():
             self._cancel()
-            return
-        state = self.conn.their_state
-        if state is h11.SEND_BODY:
+        elif self._in_body:
             self._arm("body", self.request_timeout)  # each arrival restarts the pause allowance
-        elif self._waiting_for_request() and self.conn.trailing_data[0]:
+        elif self._in_head:
             if self._phase != "head":  # one deadline for the whole head
                 self._arm("head", self.request_timeout)
         elif self._phase is not None:
@@ -102,19 +114,21 @@ class _GuardedH11Protocol(H11Protocol):
         if self.flow.read_paused:  # the server is not reading: not the client's fault
             self._arm(phase or "body", self.request_timeout)
             return
-        if phase in ("idle", "head") and self._waiting_for_request():
-            if phase == "head":
-                self.transport.write(_TIMEOUT_RESPONSE)
+        idle = self.cycle is None or self.cycle.response_complete
+        if phase == "idle" and idle and not self._in_head:
             self.transport.close()
-        elif phase == "body" and self.conn.their_state is h11.SEND_BODY:
+        elif phase == "head" and self._in_head:
+            self.transport.write(_TIMEOUT_RESPONSE)
+            self.transport.close()
+        elif phase == "body" and self._in_body:
             self.transport.close()
         self._phase = None
 
 
-def guarded_protocol(idle_timeout: float, request_timeout: float) -> type[H11Protocol]:
-    """The h11 protocol class for ``uvicorn.Config(http=...)`` with these deadlines (seconds)."""
+def guarded_protocol(idle_timeout: float, request_timeout: float) -> type[HttpToolsProtocol]:
+    """The protocol class for ``uvicorn.Config(http=...)`` with these deadlines (seconds)."""
     return type(
-        "GuardedH11Protocol",
-        (_GuardedH11Protocol,),
+        "GuardedHttpToolsProtocol",
+        (_GuardedProtocol,),
         {"idle_timeout": float(idle_timeout), "request_timeout": float(request_timeout)},
     )
