@@ -16,9 +16,14 @@ from urllib.parse import urlsplit
 class WireClient:
     def __init__(self, base_url: str, api_key: str) -> None:
         parts = urlsplit(base_url)
-        self._sock = socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80))
-        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._address = (parts.hostname or "127.0.0.1", parts.port or 80)
         self._head = f"Host: {parts.netloc}\r\nAuthorization: Bearer {api_key}\r\n"
+        self._sock = self._connect()
+
+    def _connect(self) -> socket.socket:
+        sock = socket.create_connection(self._address)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
 
     def close(self) -> None:
         self._sock.close()
@@ -29,8 +34,15 @@ class WireClient:
         head = f"{method} {path} HTTP/1.1\r\n{self._head}"
         if body is not None:
             head += f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
-        self._sock.sendall((head + "\r\n").encode() + payload)
-        data = b""
+        message = (head + "\r\n").encode() + payload
+        try:
+            self._sock.sendall(message)
+            data = self._recv()
+        except (RuntimeError, ConnectionError):  # the server closed the idle connection: one new one
+            self._sock.close()
+            self._sock = self._connect()
+            self._sock.sendall(message)
+            data = self._recv()
         while b"\r\n\r\n" not in data:
             data += self._recv()
         header, _, rest = data.partition(b"\r\n\r\n")
