@@ -35,7 +35,7 @@ logger = logging.getLogger("gravixlayer.local")
 CACHE_ENV = "GRAVIXLAYER_CACHE_DIR"
 # Part of the cache file's name: change it whenever the rewrite changes, so that no file made by an
 # earlier recipe (such as the reverted per-tensor one) is ever reused.
-RECIPE = "minilm-rowquant-u8s8-asym7-1"
+RECIPE = "minilm-rowquant-u8s8-asym7-mha-2"
 _TIMEOUT = 300
 _MIN_COSINE = 0.98
 _decided: dict[Path, Path] = {}  # source -> the file this process runs (decided once, logged once)
@@ -120,11 +120,19 @@ def _convert(source: Path, target: Path) -> None:
 
     from .minilm_rowquant import rewrite
 
-    model = onnx.load(str(source))
-    if rewrite(model) == 0:
-        raise SystemExit("no weight product to rewrite")
-    onnx.save(model, str(target))
-    _check(source, target)
+    refused = "no weight product to rewrite"
+    for attention in (True, False):  # without the fused attention if this onnxruntime refuses it
+        model = onnx.load(str(source))
+        if rewrite(model, attention=attention) == 0:
+            break
+        onnx.save(model, str(target))
+        try:
+            _check(source, target)
+            return
+        except Exception as exc:  # any refusal: try the next recipe, then give up
+            refused = str(exc)
+    target.unlink(missing_ok=True)
+    raise SystemExit(refused)
 
 
 def _check(source: Path, target: Path) -> None:
@@ -146,11 +154,11 @@ def _check(source: Path, target: Path) -> None:
     together = converted.encode(texts)[0]
     cosine = (shipped * together).sum(axis=1)
     if cosine.min() < _MIN_COSINE:
-        raise SystemExit(f"converted vectors stray from the shipped ones (cosine {cosine.min():.3f})")
+        raise ValueError(f"converted vectors stray from the shipped ones (cosine {cosine.min():.3f})")
     alone = np.stack([converted.encode([text])[0][0] for text in texts])
     drift = float(np.abs(alone - together).max())
     if drift > 1e-6:
-        raise SystemExit(f"converted vectors change with their batch (by {drift:.2g})")
+        raise ValueError(f"converted vectors change with their batch (by {drift:.2g})")
 
 
 if __name__ == "__main__":

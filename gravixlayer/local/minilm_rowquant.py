@@ -21,12 +21,15 @@ onnxruntime's integer kernels take a single zero point, so the rows' zero
 points are taken out afterwards: ``y = s * ws * (u @ Wq) - (zp * s) * colsum(Wq * ws)
 + bias``, the last two terms in one small ``Gemm`` (``[zp * s, 1] @ [-colsum; bias]``
 added to the product). The erf GELU after the first feed-forward product
-becomes onnxruntime's fused ``Gelu``.
+becomes onnxruntime's fused ``Gelu``, and each layer's attention as exported
+(reshapes, transposes, scaled scores, additive mask, softmax, NaN guard) its
+``MultiHeadAttention`` (float32 like before; ~4% faster end to end).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -110,16 +113,19 @@ class _Graph:
         return last, chain
 
 
-def rewrite(model: onnx.ModelProto) -> int:
-    """Rewrite ``model``'s weight products in place; the number rewritten."""
+def rewrite(model: onnx.ModelProto, attention: bool = True) -> int:
+    """Rewrite ``model``'s weight products in place (and, with ``attention``, fuse each layer's
+    attention into onnxruntime's MultiHeadAttention); the number of products rewritten."""
     g = _Graph(model)
     by_input: dict[str, list[_Product]] = {}
     for node in g.graph.node:
         found = g.product(node)
         if found is not None:
             by_input.setdefault(node.input[0], []).append(found)
-    emitted: dict[int, list[Any]] = {}  # id(MatMul node) -> nodes emitted in its place
+    emitted: dict[int, list[Any]] = {}  # id(node) -> nodes emitted in its place
     dropped: set[int] = set()
+    if attention:
+        _fuse_attention(g, by_input, emitted)
     for x, products in by_input.items():
         quantize = _quantize_rows(g, x, products[0].weight.shape[0])
         for index, product in enumerate(products):
@@ -198,6 +204,73 @@ def _integer_product(g: _Graph, x: str, product: _Product, dropped: set[int]) ->
         make("Gelu", [y + "_2d"], [y + "_gelu"], domain="com.microsoft"),
         make("Reshape", [y + "_gelu", y + "_shape"], [last.output[0]]),
     ]
+
+
+def _fuse_attention(g: _Graph, by_input: dict[str, list[_Product]], emitted: dict[int, list[Any]]) -> None:
+    """One com.microsoft MultiHeadAttention per layer in place of the exported attention (reshapes,
+    transposes, scaled scores, additive mask, softmax, NaN guard): 14 -> 7 ms of a 64-sentence batch.
+
+    A layer is three products of one input (query, key, value, in that order) and the next product
+    whose input is computed from those three alone through exactly one Softmax. Anything else is left
+    as it is; the conversion's check compares the result with the shipped model either way.
+    """
+    if "attention_mask" not in {i.name for i in g.graph.input}:
+        return
+    groups = list(by_input.items())
+    sites = []
+    for (_, qkv), (out, after) in pairwise(groups):
+        if len(qkv) != 3 or len(after) != 1:
+            continue
+        names = [p.bias_add.output[0] for p in qkv]
+        heads = _heads(g, names[0], qkv[0].weight.shape[1])
+        if heads and _attention_between(g, names, out):
+            sites.append((names, out, heads))
+    if not sites:
+        return
+    mask = "rowq_mask_int32"
+    for index, (names, out, heads) in enumerate(sites):
+        old = g.producer[out]
+        fused = helper.make_node(
+            "MultiHeadAttention", [*names, "", mask], [out], domain="com.microsoft", num_heads=heads
+        )
+        first = (
+            [helper.make_node("Cast", ["attention_mask"], [mask], to=TensorProto.INT32)] if index == 0 else []
+        )
+        emitted[id(old)] = [*first, fused]
+
+
+def _heads(g: _Graph, query: str, width: int) -> int:
+    """Heads of the attention reading ``query``: from its Reshape to [batch, tokens, -1, head size]."""
+    for node in g.consumers.get(query, []):
+        shape = g.producer.get(node.input[1]) if node.op_type == "Reshape" else None
+        if shape is not None and shape.op_type == "Concat" and shape.input[-1] in g.init:
+            head = g.array(shape.input[-1]).reshape(-1)
+            if head.shape == (1,) and int(head[0]) > 0 and width % int(head[0]) == 0:
+                return width // int(head[0])
+    return 0
+
+
+def _attention_between(g: _Graph, qkv: list[str], out: str) -> bool:
+    """Whether ``out`` is computed from ``qkv`` (and shapes, constants, the mask) through one Softmax."""
+    seen: set[str] = set()
+    reached: set[str] = set()
+    softmaxes, stack = 0, [out]
+    while stack:
+        name = stack.pop()
+        if name in qkv:
+            reached.add(name)
+            continue
+        if name in seen or name in g.init:
+            continue
+        seen.add(name)
+        node = g.producer.get(name)
+        if node is None:
+            continue  # a graph input
+        if node.op_type in ("LayerNormalization", "MatMulInteger", "Gemm") or len(seen) > 400:
+            return False
+        softmaxes += node.op_type == "Softmax"
+        stack.extend(node.input)
+    return softmaxes == 1 and reached == set(qkv)
 
 
 def _prune(graph: Any) -> None:

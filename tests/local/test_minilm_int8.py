@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -148,6 +149,34 @@ def test_concurrent_first_starts_each_get_a_whole_model(cache: Path) -> None:
     assert len(paths) == 1 and Path(paths.pop()).parent == cache
     assert len(list(cache.iterdir())) == 1  # one model, no temporary left
     MiniLM(next(cache.iterdir())).encode(SENTENCES)
+
+
+def test_the_rewrite_runs_every_weight_product_in_int8_and_fuses_each_attention(converted: MiniLM) -> None:
+    import onnx
+
+    ops = Counter(node.op_type for node in onnx.load(converted._session._model_path).graph.node)
+    assert ops["MatMulIntegerToFloat"] == 36 and ops["MultiHeadAttention"] == 6
+    assert ops["MatMul"] == 0 and ops["Softmax"] == 0
+
+
+def test_a_refused_attention_fusion_keeps_the_integer_products(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import onnx
+
+    real_check, checked = minilm_int8._check, []
+
+    def check(source: Path, target: Path) -> None:
+        checked.append(target)
+        if len(checked) == 1:
+            raise ValueError("MultiHeadAttention is not implemented here")  # as an older onnxruntime might
+        real_check(source, target)
+
+    monkeypatch.setattr(minilm_int8, "_check", check)
+    target = tmp_path / "model.onnx"
+    minilm_int8._convert(_shipped(), target)
+    ops = Counter(node.op_type for node in onnx.load(str(target)).graph.node)
+    assert len(checked) == 2 and ops["MatMulIntegerToFloat"] == 36 and ops["MultiHeadAttention"] == 0
 
 
 def test_the_cache_directory_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
