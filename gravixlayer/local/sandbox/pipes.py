@@ -58,9 +58,6 @@ class _Feed:
             self.closed = True
             os.close(self.fd)
 
-    def is_closing(self) -> bool:
-        return self.closed
-
 
 def read_pipe(loop: asyncio.AbstractEventLoop, fd: int, limit: int) -> asyncio.StreamReader:
     """A ``StreamReader`` fed from `fd` (owned from here on: closed at end of file)."""
@@ -82,10 +79,8 @@ class PipeWriter:
         os.set_blocking(fd, False)
 
     def write(self, data: bytes) -> None:
-        if self.closing or self.closed:
+        if self.closing or self.closed:  # closed includes a failed write: drain() then says why
             raise BrokenPipeError("the sandbox process's input is closed")
-        if self.error is not None:
-            return  # drain() reports it, as asyncio's writer does
         if not self.pending:
             try:
                 data = data[os.write(self.fd, data) :]
